@@ -1,0 +1,139 @@
+"""The ``spa-gym`` command.
+
+``spa-gym play ENV_ID [--seed N] [--task-id ID]`` plays any registered env in the terminal. Type a
+command to act; ``/actions`` lists the admissible commands, ``/hint`` asks the env's expert (where
+there is one), ``/quit`` (or end of input) stops.
+
+``spa-gym expert ENV_ID --out FILE.jsonl [--tasks N]`` records expert episodes (SFT data).
+
+Example:
+    >>> import io, contextlib
+    >>> lines = iter(["look", "/quit"])
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     code = main(["play", "SPA-ALFWorld-v0", "--seed", "1"], input_fn=lambda _: next(lines))
+    >>> code, "You are in the middle of a room" in out.getvalue()
+    (0, True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from . import ENV_SPECS, __version__
+
+HELP_LINE = "Type a command. /actions lists admissible commands, /hint asks the expert, /quit stops."
+
+
+def _env_kwargs(pairs: Sequence[str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--env-arg expects KEY=VALUE, got {pair!r}")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def play(
+    env_id: str,
+    seed: int | None = None,
+    task_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    max_steps: int | None = None,
+    input_fn: Callable[[str], str] = input,
+) -> int:
+    """Play one episode of ``env_id`` interactively; returns the exit code."""
+    make_kwargs = dict(env_kwargs or {})
+    if max_steps is not None:
+        make_kwargs["max_episode_steps"] = max_steps
+    env = gym.make(env_id, **make_kwargs)
+    options = {"task_id": task_id} if task_id is not None else None
+    obs, info = env.reset(seed=seed, options=options)
+    print(f"[{env_id}] task {info['task_id']}: {info['task']}")
+    print(HELP_LINE)
+    print()
+    print(obs)
+    steps, total = 0, 0.0
+    while True:
+        try:
+            command = input_fn("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            break
+        if command.strip() == "/quit":
+            break
+        if command.strip() == "/actions":
+            print("\n".join(f"  {a}" for a in info["admissible_actions"]))
+            continue
+        if command.strip() == "/hint":
+            expert = getattr(env.unwrapped, "expert_action", None)
+            print(f"  expert: {expert()}" if expert else "  this env has no expert")
+            continue
+        obs, reward, terminated, truncated, info = env.step(command)
+        steps += 1
+        total += float(reward)
+        print(obs)
+        if reward:
+            print(f"  (reward {reward:g})")
+        if terminated or truncated:
+            outcome = "won" if info.get("won") else ("step limit reached" if truncated else "ended")
+            print(f"Episode over after {steps} steps: {outcome}, return {total:g}.")
+            break
+    env.close()
+    return 0
+
+
+def export_expert(env_id: str, out: str, tasks: int | None, env_kwargs: dict[str, Any]) -> int:
+    """Record the expert on the env's tasks (all, or the first ``tasks``) into ``out``."""
+    from .progress import collect_expert_trajectories
+
+    env = gym.make(env_id, **env_kwargs)
+    count = env.unwrapped.num_tasks() if tasks is None else tasks
+    walks = collect_expert_trajectories(env, range(count), path=out, progress=True)
+    won = sum(walk.won for walk in walks)
+    print(f"wrote {len(walks)} expert trajectories to {out} ({won} won)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = input) -> int:
+    parser = argparse.ArgumentParser(prog="spa-gym", description="spa-gym: text envs and SPA rewards for LLM agents")
+    parser.add_argument("--version", action="version", version=f"spa-gym {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    play_parser = commands.add_parser("play", help="play an environment in the terminal")
+    play_parser.add_argument("env_id", choices=sorted(ENV_SPECS), metavar="ENV_ID", help=f"one of {sorted(ENV_SPECS)}")
+    play_parser.add_argument("--seed", type=int, default=None, help="seed for drawing the task")
+    play_parser.add_argument("--task-id", default=None, help="play this task (e.g. train-0042, or a game file)")
+    play_parser.add_argument("--max-steps", type=int, default=None, help="step limit (default: the env's)")
+    play_parser.add_argument(
+        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
+        help="keyword argument for gym.make, e.g. split=valid_unseen or grammar=2.1.3 (repeatable)",
+    )
+    expert_parser = commands.add_parser("expert", help="record expert episodes as JSONL trajectories (SFT data)")
+    expert_parser.add_argument("env_id", choices=sorted(ENV_SPECS), metavar="ENV_ID")
+    expert_parser.add_argument("--out", required=True, help="JSONL file to append the trajectories to")
+    expert_parser.add_argument("--tasks", type=int, default=None, help="first N tasks (default: all)")
+    expert_parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    if args.command == "expert":
+        return export_expert(args.env_id, args.out, args.tasks, _env_kwargs(args.env_arg))
+    if args.command == "play":
+        try:
+            return play(args.env_id, args.seed, args.task_id, _env_kwargs(args.env_arg), args.max_steps, input_fn)
+        except (ValueError, FileNotFoundError, IndexError) as error:
+            print(f"spa-gym: {error}", file=sys.stderr)
+            return 2
+    return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The fixed, versioned ALFWorld task suite: ALFWorld's splits, sizes and task-type mix, generated offline.
+
+Task ``i`` of a split is a pure function of ``(SUITE_VERSION, split, i, grammar)``: its task type
+comes from the split's shuffled type schedule, its layout and goal and scene from a random
+generator seeded with the task's name. Nothing is stored or downloaded; a task is built when it
+is first asked for (and cached).
+
+Sizes and task-type mix are ALFWorld's (ALFWorld paper, Table 1; research/alfworld.md §0):
+train 3,553, valid_seen 140, valid_unseen 134. ``valid_unseen`` uses only the held-out room
+layouts (:data:`.scenes.UNSEEN_LAYOUT_IDS`, ALFRED's unseen floor plans 10, 219, 308, 424);
+``train`` and ``valid_seen`` never use them.
+
+Example:
+    >>> suite = TaskSuite("valid_unseen")
+    >>> len(suite)
+    134
+    >>> suite.task_id(7)
+    'valid_unseen-0007'
+    >>> suite.index_of("valid_unseen-0007")
+    7
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+
+from .game import Game, compile_game
+from .problem import TASK_TYPES
+from .scenes import LAYOUTS, ROOMS_FOR_TASK, UNSEEN_LAYOUT_IDS, goal_candidates, generate_problem
+
+SUITE_VERSION = "1"
+
+#: Task-type counts per split, in :data:`.problem.TASK_TYPES` order
+#: (pick, look, clean, heat, cool, pick_two).
+TASK_MIX: dict[str, tuple[int, ...]] = {
+    "train": (790, 308, 650, 459, 533, 813),
+    "valid_seen": (35, 13, 27, 16, 25, 24),
+    "valid_unseen": (24, 18, 31, 23, 21, 17),
+}
+SPLITS: tuple[str, ...] = tuple(TASK_MIX)
+
+
+class TaskSuite:
+    """One split of the generated suite, in one grammar (``"2.1.1"`` default, or ``"2.1.3"``)."""
+
+    def __init__(self, split: str = "train", grammar: str = "2.1.1"):
+        if split not in TASK_MIX:
+            raise ValueError(f"unknown ALFWorld split {split!r}; expected one of {SPLITS}")
+        self.split = split
+        self.grammar = grammar
+        self._types = _type_schedule(split)
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+    def task_id(self, index: int) -> str:
+        """The stable id of task ``index``: ``"<split>-<index:04d>"``."""
+        self._check_index(index)
+        return f"{self.split}-{index:04d}"
+
+    def index_of(self, task_id: str) -> int:
+        """The index of a task id of this split; ``ValueError`` for any other id."""
+        split, _, number = task_id.rpartition("-")
+        if split != self.split or not number.isdigit() or int(number) >= len(self):
+            raise ValueError(
+                f"unknown task id {task_id!r} for split {self.split!r}: "
+                f"expected '{self.split}-0000' to '{self.split}-{len(self) - 1:04d}'"
+            )
+        return int(number)
+
+    def task_type(self, index: int) -> str:
+        self._check_index(index)
+        return self._types[index]
+
+    def game(self, index: int) -> Game:
+        """The compiled game of task ``index`` (built once, then cached)."""
+        self._check_index(index)
+        return _build(self.split, index, self._types[index], self.grammar)
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < len(self):
+            raise IndexError(f"task index {index} out of range for split {self.split!r} ({len(self)} tasks)")
+
+
+@lru_cache(maxsize=None)
+def _type_schedule(split: str) -> tuple[str, ...]:
+    schedule = [t for t, count in zip(TASK_TYPES, TASK_MIX[split]) for _ in range(count)]
+    random.Random(f"alfworld-suite-{SUITE_VERSION}-{split}-types").shuffle(schedule)
+    return tuple(schedule)
+
+
+@lru_cache(maxsize=None)
+def _layouts_for(split: str, task_type: str) -> tuple:
+    unseen = split == "valid_unseen"
+    rooms = ROOMS_FOR_TASK[task_type]
+    return tuple(
+        layout
+        for layout in LAYOUTS
+        if layout.room in rooms and (layout.layout_id in UNSEEN_LAYOUT_IDS) == unseen
+        and goal_candidates(layout, task_type)
+    )
+
+
+@lru_cache(maxsize=512)
+def _build(split: str, index: int, task_type: str, grammar: str) -> Game:
+    rng = random.Random(f"alfworld-suite-{SUITE_VERSION}-{split}-{index}")
+    layout = rng.choice(_layouts_for(split, task_type))
+    goal = rng.choice(goal_candidates(layout, task_type))
+    problem = generate_problem(layout, goal, rng, grammar)
+    return compile_game(problem, source=f"{split}-{index:04d}")

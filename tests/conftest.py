@@ -1,0 +1,25 @@
+"""Shared test helpers: where the recordings of the real engines live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def fixtures_root() -> Path | None:
+    """``$SPA_GYM_FIXTURES`` or ``../shared/fixtures`` beside the repo root, if it exists."""
+    configured = os.environ.get("SPA_GYM_FIXTURES")
+    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "fixtures"
+    return root if root.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def alfworld_fixtures() -> Path:
+    root = fixtures_root()
+    if root is None or not (root / "alfworld").is_dir():
+        pytest.skip("ALFWorld fixtures not found: set SPA_GYM_FIXTURES or place shared/fixtures beside the repo")
+    return root / "alfworld"

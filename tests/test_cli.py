@@ -1,0 +1,68 @@
+"""``spa-gym play``: a scripted session through the terminal loop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from spa_gym.cli import main
+
+
+def run_play(lines: list[str], *args: str, capsys) -> tuple[int, str]:
+    feed = iter(lines)
+
+    def fake_input(_prompt: str) -> str:
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    code = main(["play", "SPA-ALFWorld-v0", *args], input_fn=fake_input)
+    return code, capsys.readouterr().out
+
+
+def test_play_shows_observation_actions_and_nothing_happens(capsys) -> None:
+    code, out = run_play(["/actions", "jump", "/quit"], "--seed", "0", "--task-id", "valid_seen-0001",
+                         "--env-arg", "split=valid_seen", capsys=capsys)
+    assert code == 0
+    assert "task valid_seen-0001" in out
+    assert "-= Welcome to TextWorld, ALFRED! =-" in out
+    assert "  inventory\n  look\n" in out
+    assert "Nothing happens." in out
+
+
+def test_play_to_a_win_with_hints(capsys) -> None:
+    code, out = run_play(["/hint"], "--task-id", "valid_seen-0002", "--env-arg", "split=valid_seen", capsys=capsys)
+    hint = out.split("expert: ")[1].splitlines()[0]
+    assert hint.startswith(("go to", "take", "open"))
+    from spa_gym.envs.alfworld import TaskSuite, expert_plan, Episode
+
+    plan = expert_plan(Episode(TaskSuite("valid_seen").game(2)))
+    code, out = run_play(plan, "--task-id", "valid_seen-0002", "--env-arg", "split=valid_seen", capsys=capsys)
+    assert code == 0
+    assert f"Episode over after {len(plan)} steps: won, return 1." in out
+
+
+def test_play_step_limit_and_bad_task(capsys) -> None:
+    code, out = run_play(["look", "look"], "--seed", "1", "--max-steps", "2", capsys=capsys)
+    assert "Episode over after 2 steps: step limit reached, return 0." in out
+    code, out = run_play([], "--task-id", "nope-1", capsys=capsys)
+    assert code == 2
+
+
+def test_console_script_help_runs() -> None:
+    result = subprocess.run([sys.executable, "-m", "spa_gym.cli", "play", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "SPA-ALFWorld-v0" in result.stdout
+
+
+def test_expert_export_writes_trajectories(tmp_path, capsys) -> None:
+    from spa_gym.progress import read_trajectories
+
+    out = tmp_path / "expert.jsonl"
+    code = main(["expert", "SPA-ALFWorld-v0", "--out", str(out), "--tasks", "5", "--env-arg", "split=valid_unseen"])
+    assert code == 0
+    walks = read_trajectories(out)
+    assert [w.task_id for w in walks] == [f"valid_unseen-{i:04d}" for i in range(5)]
+    assert all(w.won and w.final_reward == 1.0 and w.steps[-1].reward == 1.0 for w in walks)
+    assert all(all(step.grounded for step in w.steps) for w in walks)
+    assert "wrote 5 expert trajectories" in capsys.readouterr().out
