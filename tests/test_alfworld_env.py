@@ -218,3 +218,21 @@ def test_walkthroughs_of_fixture_games_win(alfworld_fixtures: Path) -> None:
         for command in json.loads(path.read_text())["walkthrough"]:
             *_, info = env.step(command)
         assert info["won"], path
+
+
+def test_valid_unseen_uses_only_layouts_never_in_train_or_valid_seen() -> None:
+    from spa_gym.envs.alfworld.scenes import UNSEEN_LAYOUT_IDS
+
+    unseen = {TaskSuite("valid_unseen").spec(i).layout_id for i in range(134)}
+    seen = {TaskSuite(split).spec(i).layout_id for split, n in (("train", 3553), ("valid_seen", 140)) for i in range(n)}
+    assert unseen <= UNSEEN_LAYOUT_IDS and len(unseen) == 4
+    assert not seen & UNSEEN_LAYOUT_IDS
+    assert len(seen) == 116
+
+
+def test_suite_tasks_are_stable_and_match_their_spec() -> None:
+    suite = TaskSuite("valid_seen")
+    spec = suite.spec(9)
+    game = suite.game(9)
+    assert spec.task_id == "valid_seen-0009" and game.goal == spec.goal
+    assert TaskSuite("valid_seen", grammar="2.1.3").game(9).receptacle_names == game.receptacle_names

@@ -23,11 +23,12 @@ Example:
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .game import Game, compile_game
-from .problem import TASK_TYPES
-from .scenes import LAYOUTS, ROOMS_FOR_TASK, UNSEEN_LAYOUT_IDS, goal_candidates, generate_problem
+from .problem import TASK_TYPES, Goal
+from .scenes import LAYOUTS, Layout, ROOMS_FOR_TASK, UNSEEN_LAYOUT_IDS, goal_candidates, generate_problem
 
 SUITE_VERSION = "1"
 
@@ -39,6 +40,16 @@ TASK_MIX: dict[str, tuple[int, ...]] = {
     "valid_unseen": (24, 18, 31, 23, 21, 17),
 }
 SPLITS: tuple[str, ...] = tuple(TASK_MIX)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What defines a suite task before its scene is generated."""
+
+    task_id: str
+    task_type: str
+    layout_id: int
+    goal: Goal
 
 
 class TaskSuite:
@@ -73,6 +84,12 @@ class TaskSuite:
         self._check_index(index)
         return self._types[index]
 
+    def spec(self, index: int) -> TaskSpec:
+        """Task type, room layout and goal of task ``index``."""
+        self._check_index(index)
+        layout, goal, _ = _draw(self.split, index, self._types[index])
+        return TaskSpec(self.task_id(index), self._types[index], layout.layout_id, goal)
+
     def game(self, index: int) -> Game:
         """The compiled game of task ``index`` (built once, then cached)."""
         self._check_index(index)
@@ -91,7 +108,7 @@ def _type_schedule(split: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=None)
-def _layouts_for(split: str, task_type: str) -> tuple:
+def _layouts_for(split: str, task_type: str) -> tuple[Layout, ...]:
     unseen = split == "valid_unseen"
     rooms = ROOMS_FOR_TASK[task_type]
     return tuple(
@@ -102,10 +119,16 @@ def _layouts_for(split: str, task_type: str) -> tuple:
     )
 
 
-@lru_cache(maxsize=512)
-def _build(split: str, index: int, task_type: str, grammar: str) -> Game:
+def _draw(split: str, index: int, task_type: str) -> tuple[Layout, Goal, random.Random]:
+    """The layout and goal of a task, and the generator (in the state that places its objects)."""
     rng = random.Random(f"alfworld-suite-{SUITE_VERSION}-{split}-{index}")
     layout = rng.choice(_layouts_for(split, task_type))
     goal = rng.choice(goal_candidates(layout, task_type))
+    return layout, goal, rng
+
+
+@lru_cache(maxsize=512)
+def _build(split: str, index: int, task_type: str, grammar: str) -> Game:
+    layout, goal, rng = _draw(split, index, task_type)
     problem = generate_problem(layout, goal, rng, grammar)
     return compile_game(problem, source=f"{split}-{index:04d}")
