@@ -6,6 +6,10 @@ there is one), ``/quit`` (or end of input) stops.
 
 ``spa-gym expert ENV_ID --out FILE.jsonl [--tasks N]`` records expert episodes (SFT data).
 
+``spa-gym collect --env ID --policy expert|random|noisy-expert --episodes N --out FILE.jsonl
+[--epsilon 0.3] [--seed 0] [--env-arg KEY=VALUE ...]`` plays N episodes with a simple policy
+(trajectories for estimator training before any LLM agent exists) and prints a one-line summary.
+
 Example:
     >>> import io, contextlib
     >>> lines = iter(["look", "/quit"])
@@ -105,6 +109,29 @@ def export_expert(env_id: str, out: str, tasks: int | None, env_kwargs: dict[str
     return 0
 
 
+def collect(
+    env_id: str, policy_name: str, episodes: int, out: str, epsilon: float, seed: int, env_kwargs: dict[str, Any]
+) -> int:
+    """Play ``episodes`` episodes of ``env_id`` with a named policy, append them to ``out``, print a summary."""
+    from .progress.collect import collect_trajectories
+    from .progress.policies import make_policy
+
+    env = gym.make(env_id, **env_kwargs)
+    policy = make_policy(policy_name, env, epsilon=epsilon, seed=seed)
+    walks = collect_trajectories(env, policy, episodes, path=out, seed=seed, progress=True)
+    env.close()
+    steps = sum(len(walk.steps) for walk in walks)
+    grounded = sum(step.grounded for walk in walks for step in walk.steps)
+    won = sum(walk.won for walk in walks)
+    count = max(len(walks), 1)
+    print(
+        f"wrote {len(walks)} {policy_name} episodes of {env_id} to {out}: won {won}/{len(walks)}, "
+        f"mean steps {steps / count:.2f}, mean final reward {sum(w.final_reward for w in walks) / count:.3f}, "
+        f"grounded {grounded / max(steps, 1):.1%} of {steps} steps"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = input) -> int:
     parser = argparse.ArgumentParser(prog="spa-gym", description="spa-gym: text envs and SPA rewards for LLM agents")
     parser.add_argument("--version", action="version", version=f"spa-gym {__version__}")
@@ -123,7 +150,31 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     expert_parser.add_argument("--out", required=True, help="JSONL file to append the trajectories to")
     expert_parser.add_argument("--tasks", type=int, default=None, help="first N tasks (default: all)")
     expert_parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE")
+    collect_parser = commands.add_parser(
+        "collect", help="play episodes with a simple policy and record them as JSONL trajectories"
+    )
+    collect_parser.add_argument("--env", required=True, choices=sorted(ENV_SPECS), metavar="ENV_ID",
+                                help=f"one of {sorted(ENV_SPECS)}")
+    collect_parser.add_argument("--policy", required=True, metavar="POLICY",
+                                help="expert, random or noisy-expert (LLM-model policies come with the agents)")
+    collect_parser.add_argument("--episodes", type=int, required=True, help="how many episodes to play")
+    collect_parser.add_argument("--out", required=True, help="JSONL file to append the trajectories to")
+    collect_parser.add_argument("--epsilon", type=float, default=0.3,
+                                help="noisy-expert: chance of a random or invalid action per step (default 0.3)")
+    collect_parser.add_argument("--seed", type=int, default=0,
+                                help="episode i resets with seed SEED+i; also seeds the policy (default 0)")
+    collect_parser.add_argument(
+        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
+        help="keyword argument for gym.make, e.g. split=valid_seen or max_episode_steps=15 (repeatable)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "collect":
+        try:
+            return collect(args.env, args.policy, args.episodes, args.out, args.epsilon, args.seed,
+                           _env_kwargs(args.env_arg))
+        except (ValueError, TypeError, FileNotFoundError, IndexError) as error:
+            print(f"spa-gym collect: {error}", file=sys.stderr)
+            return 2
     if args.command == "expert":
         return export_expert(args.env_id, args.out, args.tasks, _env_kwargs(args.env_arg))
     if args.command == "play":

@@ -1,18 +1,43 @@
-"""Trajectories and (to come) the progress estimator and reward redistributors of SPA.
+"""Trajectories, the progress estimator and reward redistribution: the SPA core.
 
-Today: :mod:`.trajectories` (the trajectory data and its JSONL form) and :mod:`.collect`
-(expert demonstrations from any env with an expert).
+- :mod:`.trajectories`: trajectory data and its JSONL form.
+- :mod:`.policies`, :mod:`.collect`: simple policies (expert, random, noisy expert) and collection.
+- :mod:`.tiny`: a tiny transformers model and word-level tokenizer built locally from env text.
+- :mod:`.transcript`, :mod:`.estimator`: the progress estimator (backbone + MLP head), one-pass
+  and incremental (KV-cached) scoring, ``save_pretrained`` / ``from_pretrained``.
+- :mod:`.train`: estimator training (sum of contributions = outcome).
+- :mod:`.redistribute`: sparse, uniform, outcome-broadcast and SPA per-step rewards.
 """
 
-from .collect import collect_expert_trajectories, expert_episode
+from .collect import collect_expert_trajectories, collect_trajectories, expert_episode, play_episode
+from .estimator import EpisodeScorer, ProgressEstimator
+from .policies import ExpertPolicy, NoisyExpertPolicy, RandomPolicy, make_policy
+from .redistribute import Redistributor, get_redistributor
+from .tiny import build_tiny_model, tiny_model_path
+from .train import EstimatorTrainingArgs, TrainingResult, train_estimator
 from .trajectories import SCHEMA_VERSION, Step, Trajectory, TrajectoryWriter, read_trajectories
 
 __all__ = [
     "SCHEMA_VERSION",
+    "EpisodeScorer",
+    "EstimatorTrainingArgs",
+    "ExpertPolicy",
+    "NoisyExpertPolicy",
+    "ProgressEstimator",
+    "RandomPolicy",
+    "Redistributor",
     "Step",
     "Trajectory",
     "TrajectoryWriter",
+    "TrainingResult",
+    "build_tiny_model",
     "collect_expert_trajectories",
+    "collect_trajectories",
     "expert_episode",
+    "get_redistributor",
+    "make_policy",
+    "play_episode",
     "read_trajectories",
+    "tiny_model_path",
+    "train_estimator",
 ]

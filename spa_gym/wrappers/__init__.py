@@ -1,9 +1,10 @@
 """Gymnasium wrappers for spa-gym's text envs, one per module.
 
-Today: :class:`RecordTrajectories` (record episodes as JSONL trajectories). The SPA reward
-wrapper, ReAct prompting and the stable-baselines3 adapters come with their issues.
+- :class:`RecordTrajectories`: record episodes as JSONL trajectories.
+- :class:`SPARewardWrapper`: SPA's dense rewards from a progress estimator.
 """
 
 from .record_trajectories import RecordTrajectories
+from .spa_reward import SPARewardWrapper
 
-__all__ = ["RecordTrajectories"]
+__all__ = ["RecordTrajectories", "SPARewardWrapper"]

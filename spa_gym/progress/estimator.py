@@ -1,0 +1,202 @@
+"""The progress estimator of SPA: a causal-LM backbone plus a small MLP head read at each action's end.
+
+``c_t = head(h_t)`` where ``h_t`` is the backbone's last hidden state at the last token of action
+``t`` (see :mod:`.transcript` for the layout). A whole trajectory is scored in one forward pass,
+and :class:`EpisodeScorer` scores an episode as it unfolds with a KV cache, so each step costs
+only its new tokens. ``save_pretrained`` / ``from_pretrained`` work like transformers' (safetensors).
+
+Example:
+    >>> from spa_gym.progress.tiny import tiny_model_path
+    >>> from spa_gym.progress.trajectories import Trajectory
+    >>> estimator = ProgressEstimator.from_backbone(tiny_model_path())
+    >>> walk = Trajectory("SPA-ALFWorld-v0", "t", "put a mug in sinkbasin", "You are in the middle of a room.")
+    >>> walk.add_step("look", "You are in the middle of a room.", 0.0, True)
+    >>> walk.add_step("inventory", "You are not carrying anything.", 0.0, True)
+    >>> len(estimator.score([walk])[0])
+    2
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoModel, AutoTokenizer, DynamicCache
+
+from .transcript import EncodedTrajectory, TranscriptEncoder
+from .trajectories import Trajectory
+
+CONFIG_FILE = "spa_estimator.json"
+HEAD_FILE = "head.safetensors"
+BACKBONE_DIR = "backbone"
+ADAPTER_DIR = "adapter"
+FORMAT_VERSION = 1
+
+
+class ProgressEstimator(nn.Module):
+    """Backbone (a transformers base model) + MLP head: one scalar contribution per action."""
+
+    def __init__(self, backbone: nn.Module, tokenizer: Any, head_hidden: int = 64, base_model_path: str | None = None):
+        super().__init__()
+        hidden = backbone.config.hidden_size
+        self.backbone = backbone
+        self.tokenizer = tokenizer
+        self.encoder = TranscriptEncoder(tokenizer)
+        self.head_hidden = head_hidden
+        self.head = nn.Sequential(nn.Linear(hidden, head_hidden), nn.GELU(), nn.Linear(head_hidden, 1))
+        self.base_model_path = base_model_path
+        self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def from_backbone(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        head_hidden: int = 64,
+        lora: Any | None = None,
+        torch_dtype: torch.dtype | None = None,
+        seed: int = 0,
+    ) -> ProgressEstimator:
+        """A new estimator on a Hugging Face checkpoint folder (its causal-LM head is not used).
+
+        ``lora``: a ``peft.LoraConfig`` to train low-rank adapters instead of the whole backbone.
+        """
+        path = str(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        backbone = AutoModel.from_pretrained(path, dtype=torch_dtype) if torch_dtype else AutoModel.from_pretrained(path)
+        if lora is not None:
+            from peft import get_peft_model
+
+            backbone = get_peft_model(backbone, lora)
+        torch.manual_seed(seed)
+        return cls(backbone, tokenizer, head_hidden, base_model_path=path)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.head.parameters()).device
+
+    # -- scoring --------------------------------------------------------------------------------
+    def encode(self, trajectories: Sequence[Trajectory]) -> list[EncodedTrajectory]:
+        return [self.encoder.encode(t) for t in trajectories]
+
+    def forward(self, batch: Sequence[EncodedTrajectory]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Contributions ``(B, T_max)`` and a mask ``(B, T_max)`` of real steps, in one forward pass."""
+        device = self.device
+        length = max(len(e.input_ids) for e in batch)
+        steps = max(max((len(e.action_ends) for e in batch), default=0), 1)
+        input_ids = torch.full((len(batch), length), self.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(batch), length), dtype=torch.long)
+        ends = torch.zeros((len(batch), steps), dtype=torch.long)
+        mask = torch.zeros((len(batch), steps), dtype=torch.bool)
+        for row, encoded in enumerate(batch):
+            n = len(encoded.input_ids)
+            input_ids[row, :n] = torch.tensor(encoded.input_ids)
+            attention[row, :n] = 1
+            if encoded.action_ends:
+                ends[row, : len(encoded.action_ends)] = torch.tensor(encoded.action_ends)
+                mask[row, : len(encoded.action_ends)] = True
+        hidden = self.backbone(input_ids=input_ids.to(device), attention_mask=attention.to(device)).last_hidden_state
+        picked = torch.gather(hidden, 1, ends.to(device).unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
+        contributions = self.head(picked.to(self.head[0].weight.dtype)).squeeze(-1)
+        return contributions * mask.to(device), mask.to(device)
+
+    @torch.no_grad()
+    def score(self, trajectories: Sequence[Trajectory], batch_size: int = 8) -> list[list[float]]:
+        """Per-step contributions c_t of each trajectory."""
+        was_training = self.training
+        self.eval()
+        out: list[list[float]] = []
+        encoded = self.encode(trajectories)
+        for start in range(0, len(encoded), batch_size):
+            chunk = encoded[start : start + batch_size]
+            contributions, _ = self(chunk)
+            out.extend(contributions[i, : len(e.action_ends)].tolist() for i, e in enumerate(chunk))
+        self.train(was_training)
+        return out
+
+    def scorer(self, task: str, observation: str) -> EpisodeScorer:
+        """An incremental scorer for an episode that starts with ``task`` and ``observation``."""
+        return EpisodeScorer(self, task, observation)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save_pretrained(self, save_directory: str | os.PathLike[str]) -> None:
+        """Save backbone (or LoRA adapter), tokenizer, head and config into a folder."""
+        folder = Path(save_directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        is_peft = hasattr(self.backbone, "peft_config")
+        if is_peft:
+            self.backbone.save_pretrained(folder / ADAPTER_DIR)
+        else:
+            self.backbone.save_pretrained(folder / BACKBONE_DIR)
+        self.tokenizer.save_pretrained(folder / BACKBONE_DIR)
+        save_file({k: v.detach().contiguous().cpu() for k, v in self.head.state_dict().items()}, folder / HEAD_FILE)
+        config = {
+            "format_version": FORMAT_VERSION,
+            "head_hidden": self.head_hidden,
+            "lora": is_peft,
+            "base_model_path": self.base_model_path,
+        }
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+
+    @classmethod
+    def from_pretrained(cls, load_directory: str | os.PathLike[str]) -> ProgressEstimator:
+        """Load an estimator saved by :meth:`save_pretrained`."""
+        folder = Path(load_directory)
+        config_path = folder / CONFIG_FILE
+        if not config_path.is_file():
+            raise FileNotFoundError(f"not a saved progress estimator (no {CONFIG_FILE}): {folder}")
+        config = json.loads(config_path.read_text())
+        if config.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{config_path}: unsupported format_version {config.get('format_version')!r}")
+        tokenizer = AutoTokenizer.from_pretrained(folder / BACKBONE_DIR)
+        if config["lora"]:
+            from peft import PeftModel
+
+            base = AutoModel.from_pretrained(config["base_model_path"])
+            backbone = PeftModel.from_pretrained(base, folder / ADAPTER_DIR, is_trainable=True)
+        else:
+            backbone = AutoModel.from_pretrained(folder / BACKBONE_DIR)
+        estimator = cls(backbone, tokenizer, config["head_hidden"], base_model_path=config["base_model_path"])
+        estimator.head.load_state_dict(load_file(folder / HEAD_FILE))
+        return estimator
+
+
+class EpisodeScorer:
+    """Scores an episode step by step, keeping the backbone's KV cache between steps.
+
+    ``score_action(a)`` returns c_t for the next action; ``observe(o)`` adds the environment's
+    answer (its tokens are fed together with the next action, so each step is one forward pass
+    over only its new tokens).
+    """
+
+    def __init__(self, estimator: ProgressEstimator, task: str, observation: str):
+        self.estimator = estimator
+        self.cache = DynamicCache()
+        self.length = 0
+        self._pending = estimator.encoder.prompt(task, observation)
+
+    @torch.no_grad()
+    def score_action(self, action: str) -> float:
+        estimator = self.estimator
+        ids = self._pending + estimator.encoder.action(action)
+        self._pending = []
+        input_ids = torch.tensor([ids], device=estimator.device)
+        total = self.length + len(ids)
+        attention = torch.ones((1, total), dtype=torch.long, device=estimator.device)
+        output = estimator.backbone(
+            input_ids=input_ids, attention_mask=attention, past_key_values=self.cache, use_cache=True
+        )
+        self.cache = output.past_key_values
+        self.length = total
+        last = output.last_hidden_state[:, -1]
+        return float(estimator.head(last.to(estimator.head[0].weight.dtype)).squeeze())
+
+    def observe(self, observation: str) -> None:
+        self._pending = self.estimator.encoder.observation(observation)

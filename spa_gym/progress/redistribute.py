@@ -1,0 +1,120 @@
+"""Reward redistributors: a trajectory's sparse outcome turned into one reward per step.
+
+One interface, ``redistributor(trajectories) -> list of per-step reward lists``, so trainers and
+benchmarks can swap them:
+
+- ``sparse``: R at the last step, 0 elsewhere.
+- ``uniform``: R/T at every step (IRCR-like).
+- ``outcome-broadcast``: what SPA-RL's *released code* feeds PPO: every step of a trajectory gets
+  the leave-one-out outcome advantage ``R - mean(R of the task's other rollouts)`` plus
+  ``beta * g_t``. Its progress estimator never enters. (The released code tests grounding by
+  looking for "Nothing happens" in the next observation, a constant on WebShop; here ``g_t`` is
+  the env's own ``grounded`` flag.)
+- ``spa``: the paper's method: ``r_t = alpha * c_t + beta * g_t`` with ``c_t`` from the learned
+  :class:`~.estimator.ProgressEstimator` and ``g_t`` = 1 if the action was grounded, plus R at
+  the last step unless ``keep_final_reward=False``.
+
+Example:
+    >>> from spa_gym.progress.trajectories import Trajectory
+    >>> walk = Trajectory("env", "t", "task", "obs")
+    >>> walk.add_step("a", "o", 0.0, True); walk.add_step("b", "o", 1.0, False)
+    >>> get_redistributor("uniform")([walk])
+    [[0.5, 0.5]]
+    >>> get_redistributor("sparse")([walk])
+    [[0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from .trajectories import Trajectory
+
+NAMES = ("sparse", "uniform", "outcome-broadcast", "spa")
+
+
+class Redistributor(Protocol):
+    """Maps trajectories to per-step rewards (one list per trajectory, one value per step)."""
+
+    name: str
+
+    def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]: ...
+
+
+class SparseRedistributor:
+    """R at the last step."""
+
+    name = "sparse"
+
+    def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
+        return [[0.0] * (len(t.steps) - 1) + [t.final_reward] if t.steps else [] for t in trajectories]
+
+
+class UniformRedistributor:
+    """R / T at every step."""
+
+    name = "uniform"
+
+    def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
+        return [[t.final_reward / len(t.steps)] * len(t.steps) if t.steps else [] for t in trajectories]
+
+
+class OutcomeBroadcastRedistributor:
+    """The released SPA-RL code's rewards: leave-one-out outcome advantage on every step, plus grounding."""
+
+    name = "outcome-broadcast"
+
+    def __init__(self, beta: float = 0.5):
+        self.beta = beta
+
+    def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
+        by_task: dict[str, list[float]] = defaultdict(list)
+        for t in trajectories:
+            by_task[t.task_id].append(t.final_reward)
+        out = []
+        for t in trajectories:
+            rewards = by_task[t.task_id]
+            others = len(rewards) - 1
+            baseline = (sum(rewards) - t.final_reward) / others if others else 0.0
+            advantage = t.final_reward - baseline
+            out.append([advantage + self.beta * float(step.grounded) for step in t.steps])
+        return out
+
+
+class SPARedistributor:
+    """The paper's SPA rewards: ``alpha * c_t + beta * g_t`` (+ R at the last step)."""
+
+    name = "spa"
+
+    def __init__(self, estimator: Any, alpha: float = 1.0, beta: float = 0.5, keep_final_reward: bool = True):
+        self.estimator = estimator
+        self.alpha = alpha
+        self.beta = beta
+        self.keep_final_reward = keep_final_reward
+
+    def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
+        contributions = self.estimator.score(trajectories)
+        out = []
+        for t, cs in zip(trajectories, contributions):
+            rewards = [self.alpha * c + self.beta * float(step.grounded) for c, step in zip(cs, t.steps)]
+            if rewards and self.keep_final_reward:
+                rewards[-1] += t.final_reward
+            out.append(rewards)
+        return out
+
+
+def get_redistributor(name: str, **kwargs: Any) -> Redistributor:
+    """A redistributor by name (``spa`` needs ``estimator=``)."""
+    if name == "sparse":
+        return SparseRedistributor()
+    if name == "uniform":
+        return UniformRedistributor()
+    if name == "outcome-broadcast":
+        return OutcomeBroadcastRedistributor(**kwargs)
+    if name == "spa":
+        if "estimator" not in kwargs:
+            raise ValueError("the 'spa' redistributor needs estimator=<ProgressEstimator>")
+        return SPARedistributor(**kwargs)
+    raise ValueError(f"unknown redistributor {name!r}; expected one of {NAMES}")

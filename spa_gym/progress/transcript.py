@@ -1,0 +1,77 @@
+"""How the estimator reads a trajectory: one token sequence, and where each action ends in it.
+
+A trajectory is rendered once, as consecutive segments tokenised one by one (so a step's tokens
+never depend on what follows, which is what lets the wrapper extend a KV cache step by step):
+
+    [bos] <|task|> {task} <|observation|> {first observation} <|end|>
+          <|action|> {action 1} <|end|>  <|observation|> {observation 1} <|end|>
+          <|action|> {action 2} <|end|>  ...
+
+The estimator reads its head at the last token of each action segment, so c_t sees the task and
+the history up to and including action t, but not what the environment answered to it.
+
+Example:
+    >>> from spa_gym.progress.trajectories import Trajectory
+    >>> class Words:  # any tokenizer with __call__(text, add_special_tokens=False) works
+    ...     bos_token_id = None
+    ...     def __call__(self, text, add_special_tokens=False):
+    ...         return {"input_ids": [len(w) for w in text.split()]}
+    >>> walk = Trajectory("env", "t0", "find a mug", "You see a mug.")
+    >>> walk.add_step("take mug", "Done.", 1.0, True)
+    >>> encoded = TranscriptEncoder(Words()).encode(walk)
+    >>> encoded.action_ends, encoded.input_ids[encoded.action_ends[0]]
+    ([13], 7)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .trajectories import Trajectory
+
+TASK, ACTION, OBSERVATION, END = "<|task|>", "<|action|>", "<|observation|>", "<|end|>"
+
+
+@dataclass
+class EncodedTrajectory:
+    """Token ids of a whole trajectory, the index of each action's last token, and the outcome."""
+
+    input_ids: list[int]
+    action_ends: list[int]
+    reward: float
+
+
+class TranscriptEncoder:
+    """Turns trajectories (or an episode as it unfolds) into token ids with the segment layout above."""
+
+    def __init__(self, tokenizer: Any):
+        self.tokenizer = tokenizer
+
+    def _ids(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def prompt(self, task: str, observation: str) -> list[int]:
+        """The opening segment (with the tokenizer's BOS token, if it has one)."""
+        bos = self.tokenizer.bos_token_id
+        head = [bos] if bos is not None else []
+        return head + self._ids(f"{TASK} {task} {OBSERVATION} {observation} {END}")
+
+    def action(self, action: str) -> list[int]:
+        """An action segment; its last token is where the estimator reads c_t."""
+        return self._ids(f" {ACTION} {action} {END}")
+
+    def observation(self, observation: str) -> list[int]:
+        """An observation segment."""
+        return self._ids(f" {OBSERVATION} {observation} {END}")
+
+    def encode(self, trajectory: Trajectory) -> EncodedTrajectory:
+        """The whole trajectory as one sequence (the last observation is left out: no action reads it)."""
+        ids = self.prompt(trajectory.task, trajectory.initial_observation)
+        ends = []
+        for number, step in enumerate(trajectory.steps):
+            ids += self.action(step.action)
+            ends.append(len(ids) - 1)
+            if number + 1 < len(trajectory.steps):
+                ids += self.observation(step.observation)
+        return EncodedTrajectory(ids, ends, trajectory.final_reward)
