@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import spa_gym  # noqa: F401  (registers the env ids)
 from spa_gym.progress import tiny
-from spa_gym.progress.tiny import SPECIAL_TOKENS, build_tiny_model, build_tokenizer, env_texts, tiny_model_path
+from spa_gym.progress.tiny import SPECIAL_TOKENS, TINY_VERSION, build_tiny_model, build_tokenizer, env_texts, tiny_model_path
 
 SMALL_TEXTS = ["go to cabinet 1", "put apple 1 in/on cabinet 1", "Nothing happens."]
 
@@ -166,8 +166,8 @@ def test_tiny_model_path_builds_atomically(tmp_path, monkeypatch):
     monkeypatch.setenv("SPA_GYM_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(tiny, "env_texts", lambda: iter(SMALL_TEXTS))
     path = tiny_model_path()
-    assert path == tmp_path / "home" / "tiny"
-    assert sorted(p.name for p in path.parent.iterdir()) == ["tiny"]  # no staging left over
+    assert path == tmp_path / "home" / f"tiny-v{TINY_VERSION}"
+    assert sorted(p.name for p in path.parent.iterdir()) == [f"tiny-v{TINY_VERSION}"]  # no staging left over
     loaded = AutoTokenizer.from_pretrained(path)
     assert loaded.decode(loaded.encode("go to cabinet 1")) == "go to cabinet 1"
     weights = (path / "model.safetensors").read_bytes()
@@ -180,7 +180,7 @@ def test_tiny_model_path_builds_atomically(tmp_path, monkeypatch):
     assert tiny_model_path() == path  # built already: no rebuild
     with pytest.raises(RuntimeError, match="crash mid-build"):
         tiny_model_path(rebuild=True)
-    assert sorted(p.name for p in path.parent.iterdir()) == ["tiny"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [f"tiny-v{TINY_VERSION}"]
     assert (path / "model.safetensors").read_bytes() == weights  # the old model is untouched
 
     monkeypatch.setenv("SPA_GYM_HOME", str(tmp_path / "fresh"))
@@ -194,4 +194,4 @@ def test_tiny_model_path_builds_atomically(tmp_path, monkeypatch):
     rebuilt = tiny_model_path(rebuild=True)
     assert rebuilt == path
     assert AutoTokenizer.from_pretrained(path).convert_tokens_to_ids("more") != 1
-    assert sorted(p.name for p in path.parent.iterdir()) == ["tiny"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [f"tiny-v{TINY_VERSION}"]

@@ -79,9 +79,15 @@ def _home() -> Path:
     return Path(os.environ.get("SPA_GYM_HOME") or Path.home() / ".cache" / "spa_gym")
 
 
-#: Where :func:`tiny_model_path` caches the default tiny model: ``$SPA_GYM_HOME/tiny`` (as at
-#: import; ``SPA_GYM_HOME`` defaults to ``~/.cache/spa_gym``; :func:`tiny_model_path` re-reads it).
-TINY_DEFAULT_DIR: Path = _home() / "tiny"
+#: Bumped whenever the default tiny model's texts or settings change, so old caches are not reused.
+TINY_VERSION = 2
+
+#: The envs (id, or id and ``gym.make`` kwargs) whose text the default tokenizer covers.
+DEFAULT_ENVS: tuple[str | tuple[str, dict], ...] = ("SPA-ALFWorld-v0", ("SPA-ALFWorld-v0", {"grammar": "2.1.3"}))
+
+#: Where :func:`tiny_model_path` caches the default tiny model: ``$SPA_GYM_HOME/tiny-v<TINY_VERSION>``
+#: (as at import; ``SPA_GYM_HOME`` defaults to ``~/.cache/spa_gym``; :func:`tiny_model_path` re-reads it).
+TINY_DEFAULT_DIR: Path = _home() / f"tiny-v{TINY_VERSION}"
 
 
 def _episode_texts(env: gym.Env, rng: np.random.Generator, options: dict, expert: bool) -> Iterator[str]:
@@ -106,7 +112,7 @@ def _episode_texts(env: gym.Env, rng: np.random.Generator, options: dict, expert
 
 
 def env_texts(
-    env_ids: Sequence[str] = ("SPA-ALFWorld-v0",), episodes_per_env: int = 200, seed: int = 0
+    env_ids: Sequence[str | tuple[str, dict]] = DEFAULT_ENVS, episodes_per_env: int = 200, seed: int = 0
 ) -> Iterator[str]:
     """Texts that cover the envs' vocabulary, for :func:`build_tokenizer`.
 
@@ -120,8 +126,9 @@ def env_texts(
 
     rng = np.random.default_rng(seed)
     cores: set[str] = set()
-    for env_id in env_ids:
-        env = gym.make(env_id)
+    for spec in env_ids:
+        env_id, kwargs = (spec, {}) if isinstance(spec, str) else spec
+        env = gym.make(env_id, **kwargs)
         try:
             num_tasks = getattr(env.unwrapped, "num_tasks", None)
             has_expert = callable(getattr(env.unwrapped, "expert_action", None))
@@ -221,11 +228,11 @@ def _is_built(path: Path) -> bool:
 
 
 def tiny_model_path(rebuild: bool = False) -> Path:
-    """Path of the default tiny model (``$SPA_GYM_HOME/tiny``), building it on first use or when
+    """Path of the default tiny model (``$SPA_GYM_HOME/tiny-v<N>``), building it on first use or when
     ``rebuild``. It is built in a temporary folder beside it and renamed into place, so a crash
     never leaves a half-written model and concurrent first uses agree on one folder.
     """
-    final = _home() / "tiny"
+    final = _home() / f"tiny-v{TINY_VERSION}"
     if _is_built(final) and not rebuild:
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -234,7 +241,7 @@ def tiny_model_path(rebuild: bool = False) -> Path:
     try:
         build_tiny_model(staging)
         if final.exists():
-            trash = Path(tempfile.mkdtemp(prefix=".tiny-old-", dir=final.parent)) / "tiny"
+            trash = Path(tempfile.mkdtemp(prefix=".tiny-old-", dir=final.parent)) / final.name
             try:
                 final.rename(trash)
             except FileNotFoundError:  # someone else moved it away meanwhile

@@ -33,8 +33,9 @@ class SPARewardWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstruc
 
     def __init__(self, env: gym.Env[str, str], estimator: ProgressEstimator, alpha: float = 1.0, beta: float = 0.5,
                  keep_final_reward: bool = True):
-        gym.utils.RecordConstructorArgs.__init__(
-            self, estimator=estimator, alpha=alpha, beta=beta, keep_final_reward=keep_final_reward
+        gym.utils.RecordConstructorArgs.__init__(  # no deep copy of the estimator's weights
+            self, estimator=estimator, alpha=alpha, beta=beta, keep_final_reward=keep_final_reward,
+            _disable_deepcopy=True,
         )
         gym.Wrapper.__init__(self, env)
         self.estimator = estimator

@@ -1,0 +1,147 @@
+"""ProgressEstimator: one pass = incremental (KV cache), padding-invariant, exact save/load, LoRA, training."""
+
+from __future__ import annotations
+
+import random
+
+import gymnasium as gym
+import pytest
+import torch
+
+import spa_gym  # noqa: F401
+from spa_gym.progress import (
+    EstimatorTrainingArgs,
+    ProgressEstimator,
+    Trajectory,
+    get_redistributor,
+    tiny_model_path,
+    train_estimator,
+)
+from spa_gym.progress.transcript import ACTION, END
+
+
+def random_walk(seed: int, steps: int = 12) -> Trajectory:
+    env = gym.make("SPA-ALFWorld-v0", split="valid_seen", max_episode_steps=steps)
+    obs, info = env.reset(seed=seed)
+    walk = Trajectory("SPA-ALFWorld-v0", info["task_id"], info["task"], obs)
+    rng = random.Random(seed)
+    done = False
+    while not done:
+        action = rng.choice(info["admissible_actions"] + ["fly to the moon"])
+        obs, reward, terminated, truncated, info = env.step(action)
+        walk.add_step(action, obs, reward, info["grounded"])
+        done = terminated or truncated
+    walk.won = info["won"]
+    return walk
+
+
+@pytest.fixture(scope="module")
+def estimator() -> ProgressEstimator:
+    return ProgressEstimator.from_backbone(tiny_model_path(), seed=1).eval()
+
+
+def test_reads_the_head_at_each_action_end(estimator: ProgressEstimator) -> None:
+    walk = random_walk(0, steps=5)
+    encoded = estimator.encoder.encode(walk)
+    assert len(encoded.action_ends) == 5
+    end_id = estimator.tokenizer.convert_tokens_to_ids(END)
+    action_id = estimator.tokenizer.convert_tokens_to_ids(ACTION)
+    assert all(encoded.input_ids[i] == end_id for i in encoded.action_ends)
+    # the observation after the last action is not part of the sequence
+    assert encoded.action_ends[-1] == len(encoded.input_ids) - 1
+    assert encoded.input_ids.count(action_id) == 5
+
+
+def test_incremental_scoring_equals_one_pass(estimator: ProgressEstimator) -> None:
+    walk = random_walk(1)
+    [one_pass] = estimator.score([walk])
+    scorer = estimator.scorer(walk.task, walk.initial_observation)
+    incremental = []
+    for step in walk.steps:
+        incremental.append(scorer.score_action(step.action))
+        scorer.observe(step.observation)
+    assert incremental == pytest.approx(one_pass, abs=1e-5)
+    assert len(set(round(c, 6) for c in one_pass)) > 1
+
+
+def test_batching_with_padding_changes_nothing(estimator: ProgressEstimator) -> None:
+    walks = [random_walk(seed, steps=3 + seed * 4) for seed in range(3)]
+    alone = [estimator.score([w])[0] for w in walks]
+    together = estimator.score(walks, batch_size=3)
+    for a, b in zip(alone, together):
+        assert a == pytest.approx(b, abs=1e-5)
+
+
+def test_save_and_load_round_trip_exactly(estimator: ProgressEstimator, tmp_path) -> None:
+    walks = [random_walk(3), random_walk(4)]
+    estimator.save_pretrained(tmp_path / "est")
+    loaded = ProgressEstimator.from_pretrained(tmp_path / "est")
+    assert loaded.score(walks) == estimator.score(walks)
+    assert (tmp_path / "est" / "head.safetensors").is_file()
+    with pytest.raises(FileNotFoundError, match="not a saved progress estimator"):
+        ProgressEstimator.from_pretrained(tmp_path)
+
+
+def test_lora_estimator_trains_adapters_only_and_round_trips(tmp_path) -> None:
+    from peft import LoraConfig
+
+    lora = ProgressEstimator.from_backbone(tiny_model_path(), lora=LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
+    trainable = {n for n, p in lora.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or n.startswith("head.") for n in trainable)
+    walks = [random_walk(5)]
+    with torch.no_grad():
+        for name, p in lora.named_parameters():
+            if "lora_B" in name:
+                p.add_(0.05)
+    lora.save_pretrained(tmp_path / "lora")
+    assert (tmp_path / "lora" / "adapter").is_dir() and not (tmp_path / "lora" / "backbone" / "model.safetensors").exists()
+    loaded = ProgressEstimator.from_pretrained(tmp_path / "lora")
+    assert loaded.score(walks)[0] == pytest.approx(lora.score(walks)[0], abs=1e-6)
+
+
+def test_training_fits_outcomes_and_resumes(tmp_path) -> None:
+    walks = [random_walk(seed, steps=4) for seed in range(24)]
+    for i, w in enumerate(walks):  # a learnable outcome: R = 1 when the first action is a "go to"
+        w.final_reward = 1.0 if w.steps[0].action.startswith("go to") else 0.0
+    args = EstimatorTrainingArgs(epochs=2, batch_size=8, lr=3e-3, val_fraction=0.25, progress=False, tensorboard=True)
+    first = ProgressEstimator.from_backbone(tiny_model_path(), seed=0)
+    interrupted = train_estimator(first, walks, tmp_path / "run", args)
+    assert interrupted.epochs_run == 2 and (tmp_path / "run" / "tensorboard").is_dir()
+    resumed = train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
+                              EstimatorTrainingArgs(**{**args.__dict__, "epochs": 4}))
+    straight = train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "straight",
+                               EstimatorTrainingArgs(**{**args.__dict__, "epochs": 4}))
+    assert [h["epoch"] for h in resumed.history] == [0, 1, 2, 3]
+    assert [round(h["val_mse"], 5) for h in resumed.history] == [round(h["val_mse"], 5) for h in straight.history]
+    assert resumed.best_val_mse == min(h["val_mse"] for h in resumed.history)
+    best = ProgressEstimator.from_pretrained(tmp_path / "run" / "best")
+    other = ProgressEstimator.from_pretrained(tmp_path / "straight" / "best").score(walks[:2])
+    for mine, theirs in zip(best.score(walks[:2]), other):
+        assert mine == pytest.approx(theirs, abs=1e-4)
+
+
+def test_redistributors_exact_values(estimator: ProgressEstimator) -> None:
+    a = Trajectory("e", "task-1", "t", "o")
+    a.add_step("x", "o", 0.0, True)
+    a.add_step("y", "Nothing happens.", 0.0, False)
+    a.add_step("z", "o", 1.0, True)
+    b = Trajectory("e", "task-1", "t", "o")
+    b.add_step("x", "o", 0.0, True)
+    c = Trajectory("e", "task-2", "t", "o")
+    c.add_step("x", "o", 0.5, True)
+    assert get_redistributor("sparse")([a, b]) == [[0.0, 0.0, 1.0], [0.0]]
+    assert get_redistributor("uniform")([a]) == [[1 / 3, 1 / 3, 1 / 3]]
+    # leave-one-out: a's baseline is b's R (0) -> advantage 1; b's is a's R (1) -> -1; c alone -> R
+    assert get_redistributor("outcome-broadcast", beta=0.5)([a, b, c]) == [[1.5, 1.0, 1.5], [-0.5], [1.0]]
+    walk = random_walk(6, steps=3)
+    [cs] = estimator.score([walk])
+    spa = get_redistributor("spa", estimator=estimator, alpha=2.0, beta=0.5)([walk])[0]
+    expected = [2.0 * c + 0.5 * s.grounded for c, s in zip(cs, walk.steps)]
+    expected[-1] += walk.final_reward
+    assert spa == pytest.approx(expected)
+    no_final = get_redistributor("spa", estimator=estimator, keep_final_reward=False)([walk])[0]
+    assert no_final == pytest.approx([c + 0.5 * s.grounded for c, s in zip(cs, walk.steps)])
+    with pytest.raises(ValueError, match="unknown redistributor"):
+        get_redistributor("dense")
+    with pytest.raises(ValueError, match="needs estimator"):
+        get_redistributor("spa")
