@@ -5,6 +5,9 @@ command to act; ``/actions`` lists the admissible commands, ``/hint`` asks the e
 there is one), ``/quit`` (or end of input) stops.
 
 ``spa-gym expert ENV_ID --out FILE.jsonl [--tasks N]`` records expert episodes (SFT data).
+``spa-gym collect --env ID --policy expert|random|noisy-expert --episodes N --out FILE`` records
+episodes of a simple policy; ``spa-gym train-estimator --data FILE --out DIR`` trains a progress
+estimator on them.
 
 ``spa-gym collect --env ID --policy expert|random|noisy-expert --episodes N --out FILE.jsonl
 [--epsilon 0.3] [--seed 0] [--env-arg KEY=VALUE ...]`` plays N episodes with a simple policy
@@ -132,6 +135,34 @@ def collect(
     return 0
 
 
+def train_estimator_command(data: str, backbone: str, out: str, lora_r: int, args: Any) -> int:
+    """Train a progress estimator on a JSONL file of trajectories; the best model lands in ``out/best``."""
+    from .progress import EstimatorTrainingArgs, ProgressEstimator, read_trajectories, tiny_model_path, train_estimator
+
+    walks = read_trajectories(data)
+    lora = None
+    if lora_r > 0:
+        from peft import LoraConfig
+
+        lora = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear")
+    path = tiny_model_path() if backbone == "tiny" else backbone
+    estimator = ProgressEstimator.from_backbone(path, lora=lora, seed=args.seed)
+    result = train_estimator(estimator, walks, out, args)
+    print(
+        f"trained on {len(walks)} trajectories for {result.epochs_run} epochs: best validation MSE "
+        f"{result.best_val_mse:.4f} (epoch {result.best_epoch + 1}; variance of R {result.reward_variance:.4f}); "
+        f"saved to {out}/best"
+    )
+    return 0
+
+
+def _add_env_arg(parser: argparse.ArgumentParser, example: str) -> None:
+    parser.add_argument(
+        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
+        help=f"keyword argument for gym.make, e.g. {example} (repeatable)",
+    )
+
+
 def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = input) -> int:
     parser = argparse.ArgumentParser(prog="spa-gym", description="spa-gym: text envs and SPA rewards for LLM agents")
     parser.add_argument("--version", action="version", version=f"spa-gym {__version__}")
@@ -141,15 +172,12 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     play_parser.add_argument("--seed", type=int, default=None, help="seed for drawing the task")
     play_parser.add_argument("--task-id", default=None, help="play this task (e.g. train-0042, or a game file)")
     play_parser.add_argument("--max-steps", type=int, default=None, help="step limit (default: the env's)")
-    play_parser.add_argument(
-        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
-        help="keyword argument for gym.make, e.g. split=valid_unseen or grammar=2.1.3 (repeatable)",
-    )
+    _add_env_arg(play_parser, "split=valid_unseen or grammar=2.1.3")
     expert_parser = commands.add_parser("expert", help="record expert episodes as JSONL trajectories (SFT data)")
     expert_parser.add_argument("env_id", choices=sorted(ENV_SPECS), metavar="ENV_ID")
     expert_parser.add_argument("--out", required=True, help="JSONL file to append the trajectories to")
     expert_parser.add_argument("--tasks", type=int, default=None, help="first N tasks (default: all)")
-    expert_parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE")
+    _add_env_arg(expert_parser, "split=valid_seen")
     collect_parser = commands.add_parser(
         "collect", help="play episodes with a simple policy and record them as JSONL trajectories"
     )
@@ -163,11 +191,29 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
                                 help="noisy-expert: chance of a random or invalid action per step (default 0.3)")
     collect_parser.add_argument("--seed", type=int, default=0,
                                 help="episode i resets with seed SEED+i; also seeds the policy (default 0)")
-    collect_parser.add_argument(
-        "--env-arg", action="append", default=[], metavar="KEY=VALUE",
-        help="keyword argument for gym.make, e.g. split=valid_seen or max_episode_steps=15 (repeatable)",
-    )
+    _add_env_arg(collect_parser, "split=valid_seen or max_episode_steps=15")
+    train_parser = commands.add_parser("train-estimator", help="train a progress estimator on JSONL trajectories")
+    train_parser.add_argument("--data", required=True, help="JSONL trajectories (spa-gym collect)")
+    train_parser.add_argument("--backbone", default="tiny", help="'tiny' (built locally) or a checkpoint folder")
+    train_parser.add_argument("--out", required=True, help="run folder: best/, checkpoint/, tensorboard/")
+    train_parser.add_argument("--epochs", type=int, default=None, help="default: EstimatorTrainingArgs")
+    train_parser.add_argument("--lr", type=float, default=None, help="default: EstimatorTrainingArgs")
+    train_parser.add_argument("--batch-size", type=int, default=None, help="default: EstimatorTrainingArgs")
+    train_parser.add_argument("--val-fraction", type=float, default=None, help="default: EstimatorTrainingArgs")
+    train_parser.add_argument("--patience", type=int, default=None, help="default: EstimatorTrainingArgs")
+    train_parser.add_argument("--seed", type=int, default=None, help="default: EstimatorTrainingArgs")
+    train_parser.add_argument("--lora-r", type=int, default=0, help="LoRA rank (0: train the whole backbone)")
     args = parser.parse_args(argv)
+    if args.command == "train-estimator":
+        from .progress import EstimatorTrainingArgs
+
+        given = {k: getattr(args, k) for k in ("epochs", "lr", "batch_size", "val_fraction", "patience", "seed")}
+        training = EstimatorTrainingArgs(**{k: v for k, v in given.items() if v is not None})
+        try:
+            return train_estimator_command(args.data, args.backbone, args.out, args.lora_r, training)
+        except (ValueError, FileNotFoundError, OSError) as error:
+            print(f"spa-gym train-estimator: {error}", file=sys.stderr)
+            return 2
     if args.command == "collect":
         try:
             return collect(args.env, args.policy, args.episodes, args.out, args.epsilon, args.seed,

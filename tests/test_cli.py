@@ -66,3 +66,20 @@ def test_expert_export_writes_trajectories(tmp_path, capsys) -> None:
     assert all(w.won and w.final_reward == 1.0 and w.steps[-1].reward == 1.0 for w in walks)
     assert all(all(step.grounded for step in w.steps) for w in walks)
     assert "wrote 5 expert trajectories" in capsys.readouterr().out
+
+
+def test_collect_then_train_estimator_end_to_end(tmp_path, capsys) -> None:
+    from spa_gym.progress import ProgressEstimator, read_trajectories
+
+    data = tmp_path / "walks.jsonl"
+    assert main(["collect", "--env", "SPA-ALFWorld-v0", "--policy", "noisy-expert", "--episodes", "12",
+                 "--epsilon", "0.5", "--out", str(data), "--env-arg", "max_episode_steps=10"]) == 0
+    code = main(["train-estimator", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "2",
+                 "--batch-size", "4", "--val-fraction", "0.25"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "trained on 12 trajectories for 2 epochs" in out
+    estimator = ProgressEstimator.from_pretrained(tmp_path / "run" / "best")
+    walks = read_trajectories(data)
+    assert [len(c) for c in estimator.score(walks)] == [len(w.steps) for w in walks]
+    assert main(["train-estimator", "--data", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "x")]) == 2
