@@ -113,7 +113,8 @@ def export_expert(env_id: str, out: str, tasks: int | None, env_kwargs: dict[str
 
 
 def collect(
-    env_id: str, policy_name: str, episodes: int, out: str, epsilon: float, seed: int, env_kwargs: dict[str, Any]
+    env_id: str, policy_name: str, episodes: int, out: str, epsilon: float, seed: int, env_kwargs: dict[str, Any],
+    rollouts_per_task: int = 1,
 ) -> int:
     """Play ``episodes`` episodes of ``env_id`` with a named policy, append them to ``out``, print a summary."""
     from .progress.collect import collect_trajectories
@@ -121,7 +122,9 @@ def collect(
 
     env = gym.make(env_id, **env_kwargs)
     policy = make_policy(policy_name, env, epsilon=epsilon, seed=seed)
-    walks = collect_trajectories(env, policy, episodes, path=out, seed=seed, progress=True)
+    walks = collect_trajectories(
+        env, policy, episodes, path=out, seed=seed, progress=True, rollouts_per_task=rollouts_per_task
+    )
     env.close()
     steps = sum(len(walk.steps) for walk in walks)
     grounded = sum(step.grounded for walk in walks for step in walk.steps)
@@ -191,6 +194,8 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
                                 help="noisy-expert: chance of a random or invalid action per step (default 0.3)")
     collect_parser.add_argument("--seed", type=int, default=0,
                                 help="episode i resets with seed SEED+i; also seeds the policy (default 0)")
+    collect_parser.add_argument("--rollouts-per-task", type=int, default=1,
+                                help="play each drawn task this many times in a row (SPA-RL: 10 on ALFWorld)")
     _add_env_arg(collect_parser, "split=valid_seen or max_episode_steps=15")
     train_parser = commands.add_parser("train-estimator", help="train a progress estimator on JSONL trajectories")
     train_parser.add_argument("--data", required=True, help="JSONL trajectories (spa-gym collect)")
@@ -217,7 +222,7 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     if args.command == "collect":
         try:
             return collect(args.env, args.policy, args.episodes, args.out, args.epsilon, args.seed,
-                           _env_kwargs(args.env_arg))
+                           _env_kwargs(args.env_arg), args.rollouts_per_task)
         except (ValueError, TypeError, FileNotFoundError, IndexError) as error:
             print(f"spa-gym collect: {error}", file=sys.stderr)
             return 2

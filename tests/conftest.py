@@ -23,3 +23,13 @@ def alfworld_fixtures() -> Path:
     if root is None or not (root / "alfworld").is_dir():
         pytest.skip("ALFWorld fixtures not found: set SPA_GYM_FIXTURES or place shared/fixtures beside the repo")
     return root / "alfworld"
+
+
+def untrained_but_varied(estimator):
+    """A new estimator's head starts at zero (every c_t = 0); give it random weights so tests see varied scores."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        estimator.head[2].weight.copy_(torch.randn(estimator.head[2].weight.shape, generator=generator))
+    return estimator

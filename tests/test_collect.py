@@ -162,3 +162,16 @@ def test_cli_collect_bad_policy_exits_2(tmp_path, capsys, policy, message) -> No
     assert code == 2
     assert message in captured.err and captured.out == ""
     assert not out.exists()
+
+
+def test_rollouts_per_task_repeat_each_drawn_task() -> None:
+    import gymnasium as gym
+
+    from spa_gym.progress.collect import collect_trajectories
+    from spa_gym.progress.policies import make_policy
+
+    env = gym.make("SPA-ALFWorld-v0", split="valid_seen", max_episode_steps=5)
+    walks = collect_trajectories(env, make_policy("random", env, seed=0), episodes=7, seed=3, rollouts_per_task=3)
+    ids = [w.task_id for w in walks]
+    assert ids[0] == ids[1] == ids[2] and ids[3] == ids[4] == ids[5] and ids[2] != ids[3]
+    assert [w.steps for w in walks[:3]] != [walks[0].steps] * 3  # different rollouts of one task

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import spa_gym  # noqa: F401
+from conftest import untrained_but_varied
 from spa_gym.progress import (
     EstimatorTrainingArgs,
     ProgressEstimator,
@@ -37,7 +38,7 @@ def random_walk(seed: int, steps: int = 12) -> Trajectory:
 
 @pytest.fixture(scope="module")
 def estimator() -> ProgressEstimator:
-    return ProgressEstimator.from_backbone(tiny_model_path(), seed=1).eval()
+    return untrained_but_varied(ProgressEstimator.from_backbone(tiny_model_path(), seed=1)).eval()
 
 
 def test_reads_the_head_at_each_action_end(estimator: ProgressEstimator) -> None:

@@ -6,6 +6,7 @@ import gymnasium as gym
 import pytest
 
 import spa_gym  # noqa: F401
+from conftest import untrained_but_varied
 from spa_gym.envs.base import TextEnv
 from spa_gym.progress import ProgressEstimator, Trajectory, tiny_model_path
 from spa_gym.wrappers import SPARewardWrapper
@@ -13,7 +14,7 @@ from spa_gym.wrappers import SPARewardWrapper
 
 @pytest.fixture(scope="module")
 def estimator() -> ProgressEstimator:
-    return ProgressEstimator.from_backbone(tiny_model_path(), seed=2)
+    return untrained_but_varied(ProgressEstimator.from_backbone(tiny_model_path(), seed=2))
 
 
 def test_dense_reward_and_info(estimator: ProgressEstimator) -> None:

@@ -84,11 +84,21 @@ def _write_all(walks: Iterable[Trajectory], path: str | os.PathLike[str] | None)
 
 
 def iter_trajectories(
-    env: gym.Env, policy: Policy, episodes: int, seed: int = 0, progress: bool = False
+    env: gym.Env, policy: Policy, episodes: int, seed: int = 0, progress: bool = False, rollouts_per_task: int = 1
 ) -> Iterator[Trajectory]:
-    """``episodes`` episodes of ``policy``, with reset seeds ``seed, seed + 1, ...``, one at a time."""
+    """``episodes`` episodes of ``policy``, with reset seeds ``seed, seed + 1, ...``, one at a time.
+
+    With ``rollouts_per_task = M``, each task drawn is played M times in a row (as SPA-RL's
+    exploration does), the later rollouts reset with ``options={"task_id": ...}``.
+    """
+    if rollouts_per_task < 1:
+        raise ValueError(f"rollouts_per_task must be >= 1, got {rollouts_per_task}")
+    task_id = None
     for offset in tqdm(range(episodes), desc="episodes", disable=not progress):
-        yield play_episode(env, policy, seed=seed + offset)
+        options = {"task_id": task_id} if offset % rollouts_per_task else None
+        walk = play_episode(env, policy, seed=seed + offset, options=options)
+        task_id = walk.task_id
+        yield walk
 
 
 def collect_trajectories(
@@ -98,16 +108,18 @@ def collect_trajectories(
     path: str | os.PathLike[str] | None = None,
     seed: int = 0,
     progress: bool = False,
+    rollouts_per_task: int = 1,
 ) -> list[Trajectory]:
     """Play ``episodes`` episodes with ``policy``; also append them to ``path`` (JSONL) if given.
 
     Episode ``i`` resets the env and the policy with seed ``seed + i``, so the task (drawn by the
     env's RNG) and the policy's random choices depend only on the seeds: the same call gives the
-    same trajectories. ``progress=True`` shows a tqdm progress bar.
+    same trajectories. ``rollouts_per_task`` plays each drawn task that many times in a row.
+    ``progress=True`` shows a tqdm progress bar.
     """
     if episodes < 0:
         raise ValueError(f"episodes must be >= 0, got {episodes}")
-    return _write_all(iter_trajectories(env, policy, episodes, seed, progress), path)
+    return _write_all(iter_trajectories(env, policy, episodes, seed, progress, rollouts_per_task), path)
 
 
 def expert_episode(env: gym.Env, options: dict | None = None, seed: int | None = None) -> Trajectory:

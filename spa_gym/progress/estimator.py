@@ -50,6 +50,8 @@ class ProgressEstimator(nn.Module):
         self.encoder = TranscriptEncoder(tokenizer)
         self.head_hidden = head_hidden
         self.head = nn.Sequential(nn.Linear(hidden, head_hidden), nn.GELU(), nn.Linear(head_hidden, 1))
+        nn.init.zeros_(self.head[2].weight)  # every c_t starts at 0: no large initial sum to unlearn
+        nn.init.zeros_(self.head[2].bias)
         self.base_model_path = base_model_path
         self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 

@@ -37,7 +37,8 @@ class EstimatorTrainingArgs:
     """Everything that shapes an estimator training run."""
 
     epochs: int = 20
-    lr: float = 1e-3
+    lr: float = 1e-3  # learning rate of the head
+    backbone_lr: float | None = None  # of the backbone (default: lr); lower keeps more of a pretrained backbone
     weight_decay: float = 0.01
     batch_size: int = 16
     val_fraction: float = 0.1
@@ -118,8 +119,13 @@ def train_estimator(
     variance = sum((r - mean_r) ** 2 for r in rewards) / len(rewards)
 
     torch.manual_seed(args.seed)
+    backbone_params = [p for p in estimator.backbone.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
-        [p for p in estimator.parameters() if p.requires_grad], lr=args.lr, weight_decay=args.weight_decay
+        [
+            {"params": list(estimator.head.parameters()), "lr": args.lr},
+            {"params": backbone_params, "lr": args.lr if args.backbone_lr is None else args.backbone_lr},
+        ],
+        weight_decay=args.weight_decay,
     )
     start_epoch, best, best_epoch, stale, history = 0, math.inf, -1, 0, []
     state_path = out / CHECKPOINT_DIR / STATE_FILE

@@ -25,7 +25,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .trajectories import Trajectory
@@ -35,11 +35,12 @@ TASK, ACTION, OBSERVATION, END = "<|task|>", "<|action|>", "<|observation|>", "<
 
 @dataclass
 class EncodedTrajectory:
-    """Token ids of a whole trajectory, the index of each action's last token, and the outcome."""
+    """Token ids of a whole trajectory, where each action segment starts and ends, and the outcome."""
 
     input_ids: list[int]
-    action_ends: list[int]
+    action_ends: list[int]  # index of the last token of each action segment
     reward: float
+    action_starts: list[int] = field(default_factory=list)  # index of the first token of each action segment
 
 
 class TranscriptEncoder:
@@ -68,10 +69,11 @@ class TranscriptEncoder:
     def encode(self, trajectory: Trajectory) -> EncodedTrajectory:
         """The whole trajectory as one sequence (the last observation is left out: no action reads it)."""
         ids = self.prompt(trajectory.task, trajectory.initial_observation)
-        ends = []
+        starts, ends = [], []
         for number, step in enumerate(trajectory.steps):
+            starts.append(len(ids))
             ids += self.action(step.action)
             ends.append(len(ids) - 1)
             if number + 1 < len(trajectory.steps):
                 ids += self.observation(step.observation)
-        return EncodedTrajectory(ids, ends, trajectory.final_reward)
+        return EncodedTrajectory(ids, ends, trajectory.final_reward, starts)

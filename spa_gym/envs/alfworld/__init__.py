@@ -8,7 +8,7 @@ Modules: :mod:`.problem` (a game as PDDL states it), :mod:`.pddl` (real game-fil
 
 from .engine import Episode
 from .env import ALFWorldEnv
-from .expert import expert_action, expert_plan
+from .expert import expert_action, expert_plan, progress_labels
 from .suite import SPLITS, TaskSuite
 
-__all__ = ["ALFWorldEnv", "Episode", "SPLITS", "TaskSuite", "expert_action", "expert_plan"]
+__all__ = ["ALFWorldEnv", "Episode", "SPLITS", "TaskSuite", "expert_action", "expert_plan", "progress_labels"]

@@ -181,3 +181,28 @@ def _place_action(episode: Episode) -> str | None:
     if process is not None:
         candidates = [o for o in candidates if o in g.object_flags[process[3]]]
     return _fetch(episode, candidates)
+
+
+def plan_length(episode: Episode) -> int | None:
+    """How many commands the expert still needs (0 once won; ``None`` when the goal is out of reach)."""
+    try:
+        return len(expert_plan(episode))
+    except RuntimeError:
+        return None
+
+
+def progress_labels(episode: Episode, actions: list[str]) -> list[bool]:
+    """Replay ``actions`` from ``episode`` (a copy; the original is unchanged) and say, per step,
+    whether it made progress: the expert's remaining plan got shorter.
+
+    A ground truth for credit assignment that needs the full state, so no agent or estimator sees it.
+    """
+    twin = episode.clone()
+    labels = []
+    before = plan_length(twin)
+    for action in actions:
+        twin.step(action)
+        after = plan_length(twin)
+        labels.append(before is not None and after is not None and after < before)
+        before = after
+    return labels
