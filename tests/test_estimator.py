@@ -18,7 +18,7 @@ from spa_gym.progress import (
     tiny_model_path,
     train_estimator,
 )
-from spa_gym.progress.transcript import ACTION, END
+from spa_gym.progress.transcript import ACTION, OBSERVATION
 
 
 def random_walk(seed: int, steps: int = 12) -> Trajectory:
@@ -45,9 +45,10 @@ def test_reads_the_head_at_each_action_end(estimator: ProgressEstimator) -> None
     walk = random_walk(0, steps=5)
     encoded = estimator.encoder.encode(walk)
     assert len(encoded.action_ends) == 5
-    end_id = estimator.tokenizer.convert_tokens_to_ids(END)
+    closing_id = estimator.tokenizer.convert_tokens_to_ids(OBSERVATION)
     action_id = estimator.tokenizer.convert_tokens_to_ids(ACTION)
-    assert all(encoded.input_ids[i] == end_id for i in encoded.action_ends)
+    assert all(encoded.input_ids[i] == closing_id for i in encoded.action_ends)
+    assert all(encoded.input_ids[i] == action_id for i in encoded.action_starts)
     # the observation after the last action is not part of the sequence
     assert encoded.action_ends[-1] == len(encoded.input_ids) - 1
     assert encoded.input_ids.count(action_id) == 5

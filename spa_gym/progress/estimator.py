@@ -29,7 +29,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, DynamicCache
 
-from .transcript import EncodedTrajectory, TranscriptEncoder
+from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
 from .trajectories import Trajectory
 
 CONFIG_FILE = "spa_estimator.json"
@@ -91,16 +91,11 @@ class ProgressEstimator(nn.Module):
     def forward(self, batch: Sequence[EncodedTrajectory]) -> tuple[torch.Tensor, torch.Tensor]:
         """Contributions ``(B, T_max)`` and a mask ``(B, T_max)`` of real steps, in one forward pass."""
         device = self.device
-        length = max(len(e.input_ids) for e in batch)
+        input_ids, attention = pad_batch(batch, self.pad_token_id)
         steps = max(max((len(e.action_ends) for e in batch), default=0), 1)
-        input_ids = torch.full((len(batch), length), self.pad_token_id, dtype=torch.long)
-        attention = torch.zeros((len(batch), length), dtype=torch.long)
         ends = torch.zeros((len(batch), steps), dtype=torch.long)
         mask = torch.zeros((len(batch), steps), dtype=torch.bool)
         for row, encoded in enumerate(batch):
-            n = len(encoded.input_ids)
-            input_ids[row, :n] = torch.tensor(encoded.input_ids)
-            attention[row, :n] = 1
             if encoded.action_ends:
                 ends[row, : len(encoded.action_ends)] = torch.tensor(encoded.action_ends)
                 mask[row, : len(encoded.action_ends)] = True
