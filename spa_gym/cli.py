@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -138,9 +139,16 @@ def collect(
     return 0
 
 
-def train_estimator_command(data: str, backbone: str, out: str, lora_r: int, args: Any) -> int:
-    """Train a progress estimator on a JSONL file of trajectories; the best model lands in ``out/best``."""
-    from .progress import EstimatorTrainingArgs, ProgressEstimator, read_trajectories, tiny_model_path, train_estimator
+def train_estimator_command(
+    data: str, backbone: str, out: str, lora_r: int, args: Any, pretrain: str = "none", pretrain_epochs: int = 4
+) -> int:
+    """Train a progress estimator on a JSONL file of trajectories; the best model lands in ``out/best``.
+
+    ``pretrain`` ("actions" or "all") first fine-tunes the backbone as a language model on the
+    same trajectories (see :mod:`spa_gym.progress.pretrain`), saved in ``out/backbone``.
+    """
+    from .progress import ProgressEstimator, read_trajectories, tiny_model_path, train_estimator
+    from .progress.pretrain import pretrain_backbone
 
     walks = read_trajectories(data)
     lora = None
@@ -149,6 +157,8 @@ def train_estimator_command(data: str, backbone: str, out: str, lora_r: int, arg
 
         lora = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear")
     path = tiny_model_path() if backbone == "tiny" else backbone
+    if pretrain != "none":
+        path = pretrain_backbone(path, walks, Path(out) / "backbone", targets=pretrain, epochs=pretrain_epochs)
     estimator = ProgressEstimator.from_backbone(path, lora=lora, seed=args.seed)
     result = train_estimator(estimator, walks, out, args)
     print(
@@ -207,15 +217,24 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     train_parser.add_argument("--val-fraction", type=float, default=None, help="default: EstimatorTrainingArgs")
     train_parser.add_argument("--patience", type=int, default=None, help="default: EstimatorTrainingArgs")
     train_parser.add_argument("--seed", type=int, default=None, help="default: EstimatorTrainingArgs")
+    train_parser.add_argument("--backbone-lr", type=float, default=None, help="default: the head's --lr")
     train_parser.add_argument("--lora-r", type=int, default=0, help="LoRA rank (0: train the whole backbone)")
+    train_parser.add_argument("--pretrain", choices=["none", "actions", "all"], default="none",
+                              help="first fine-tune the backbone as an LM on the data: action words or all tokens")
+    train_parser.add_argument("--pretrain-epochs", type=int, default=4)
     args = parser.parse_args(argv)
     if args.command == "train-estimator":
         from .progress import EstimatorTrainingArgs
 
-        given = {k: getattr(args, k) for k in ("epochs", "lr", "batch_size", "val_fraction", "patience", "seed")}
+        given = {
+            k: getattr(args, k)
+            for k in ("epochs", "lr", "backbone_lr", "batch_size", "val_fraction", "patience", "seed")
+        }
         training = EstimatorTrainingArgs(**{k: v for k, v in given.items() if v is not None})
         try:
-            return train_estimator_command(args.data, args.backbone, args.out, args.lora_r, training)
+            return train_estimator_command(
+                args.data, args.backbone, args.out, args.lora_r, training, args.pretrain, args.pretrain_epochs
+            )
         except (ValueError, FileNotFoundError, OSError) as error:
             print(f"spa-gym train-estimator: {error}", file=sys.stderr)
             return 2

@@ -75,10 +75,12 @@ def test_collect_then_train_estimator_end_to_end(tmp_path, capsys) -> None:
     assert main(["collect", "--env", "SPA-ALFWorld-v0", "--policy", "noisy-expert", "--episodes", "12",
                  "--epsilon", "0.5", "--out", str(data), "--env-arg", "max_episode_steps=10"]) == 0
     code = main(["train-estimator", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "2",
-                 "--batch-size", "4", "--val-fraction", "0.25"])
+                 "--batch-size", "4", "--val-fraction", "0.25", "--pretrain", "all", "--pretrain-epochs", "1",
+                 "--backbone-lr", "1e-4"])
     assert code == 0
     out = capsys.readouterr().out
     assert "trained on 12 trajectories for 2 epochs" in out
+    assert (tmp_path / "run" / "backbone" / "model.safetensors").is_file()
     estimator = ProgressEstimator.from_pretrained(tmp_path / "run" / "best")
     walks = read_trajectories(data)
     assert [len(c) for c in estimator.score(walks)] == [len(w.steps) for w in walks]
