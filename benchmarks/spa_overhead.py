@@ -9,6 +9,9 @@ the tiny CPU estimator (or ``--backbone PATH``):
                         SPARewardWrapper's own cost (env step excluded) at step 1 and at step 40
   step40_over_step1     their ratio (target <= 1.5: flat, thanks to the KV cache)
   tokens_per_s          estimator forward throughput on batches of 8 trajectories
+  vector_8_step_ms / single_8_step_ms
+                        one step of 8 episodes: batched (SPARewardVectorWrapper's BatchScorer) vs
+                        8 single-episode scorers one after the other, and their ratio
 Medians over ``--runs`` episodes.
 
     python3 benchmarks/spa_overhead.py [--runs 5] [--backbone PATH] [--device cpu|cuda]
@@ -27,6 +30,7 @@ import torch
 
 import spa_gym  # noqa: F401
 from spa_gym.progress import ProgressEstimator, Trajectory, tiny_model_path
+from spa_gym.progress.batch_scorer import BatchScorer
 
 
 def random_episode(seed: int, steps: int = 40) -> Trajectory:
@@ -84,6 +88,20 @@ def main() -> None:
     with torch.no_grad():
         throughput = [tokens / (timed(lambda: estimator(encoded)) / 1000) for _ in range(args.runs)]
 
+    rows = [random_episode(100 + seed, steps=20) for seed in range(8)]
+    batched = BatchScorer(estimator, len(rows))
+    singles = [estimator.scorer(w.task, w.initial_observation) for w in rows]
+    for row, walk in enumerate(rows):
+        batched.start(row, walk.task, walk.initial_observation)
+    vector_ms, single_ms = [], []
+    for t in range(min(len(w.steps) for w in rows)):
+        actions = {row: walk.steps[t].action for row, walk in enumerate(rows)}
+        vector_ms.append(timed(lambda: batched.score_actions(actions)))
+        single_ms.append(timed(lambda: [s.score_action(actions[row]) for row, s in enumerate(singles)]))
+        for row, walk in enumerate(rows):
+            batched.observe(row, walk.steps[t].observation)
+            singles[row].observe(walk.steps[t].observation)
+
     result = {
         "backbone": args.backbone or "tiny",
         "device": args.device,
@@ -96,6 +114,9 @@ def main() -> None:
         "wrapper_step_ms_40": round(last, 3),
         "step40_over_step1": round(last / first, 2),
         "tokens_per_s": round(statistics.median(throughput)),
+        "vector_8_step_ms": round(statistics.median(vector_ms), 3),
+        "single_8_step_ms": round(statistics.median(single_ms), 3),
+        "vector_speedup": round(statistics.median(single_ms) / statistics.median(vector_ms), 2),
     }
     print(json.dumps(result, indent=2))
 
