@@ -1,0 +1,72 @@
+"""A multi-turn episode as one token sequence, built without ever re-tokenising generated text.
+
+The opening messages go through the tokenizer's chat template once. Each action appends the ids
+the policy generated, verbatim, and records their span (these are the only tokens the policy
+loss trains). Each observation appends the template's continuation: the tokens the template puts
+between the end of the assistant turn and the start of the next generation. It is computed as a
+difference of two renderings, and the template must be prefix-stable (rendering more messages
+only appends tokens); a template that is not raises a clear error instead of silently
+mis-aligning tokens.
+
+Example:
+    >>> from transformers import AutoTokenizer
+    >>> from spa_gym.progress.tiny import tiny_model_path
+    >>> from spa_gym.agents.policy import Generation
+    >>> tokenizer = AutoTokenizer.from_pretrained(tiny_model_path())
+    >>> talk = TokenConversation(tokenizer, [{"role": "user", "content": "You are in the middle of a room."}])
+    >>> end = tokenizer.convert_tokens_to_ids("<|end|>")
+    >>> talk.add_action(Generation(tokenizer.encode("look") + [end], "look", True))
+    >>> talk.add_observation("You see nothing.")
+    >>> tokenizer.decode(talk.ids)
+    '<|user|> You are in the middle of a room. <|end|> <|assistant|> look <|end|> <|user|> You see nothing. <|end|> <|assistant|>'
+    >>> talk.action_spans
+    [(11, 13)]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .policy import Generation
+
+
+def template_ids(tokenizer: Any, messages: list[dict[str, str]], add_generation_prompt: bool) -> list[int]:
+    """Token ids of ``messages`` rendered with the tokenizer's chat template."""
+    rendered = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True)
+    ids = rendered["input_ids"] if hasattr(rendered, "keys") else rendered
+    return list(ids)
+
+
+class TokenConversation:
+    """Token ids of an agent's episode and the spans of its generated actions."""
+
+    def __init__(self, tokenizer: Any, messages: list[dict[str, str]]):
+        self.tokenizer = tokenizer
+        self.messages = list(messages)
+        self.ids = template_ids(tokenizer, self.messages, add_generation_prompt=True)
+        self.action_spans: list[tuple[int, int]] = []
+
+    def add_action(self, generation: Generation) -> None:
+        """Append the generated ids (and, if generation was cut short, the turn's stop token)."""
+        start = len(self.ids)
+        self.ids += generation.ids
+        self.action_spans.append((start, len(self.ids)))
+        if not generation.stopped:
+            self.ids.append(self._closing_token())
+        self.messages.append({"role": "assistant", "content": generation.text})
+
+    def add_observation(self, observation: str) -> None:
+        """Append the env's answer as the next user turn, followed by the next generation prompt."""
+        before = template_ids(self.tokenizer, self.messages, add_generation_prompt=False)
+        self.messages.append({"role": "user", "content": observation})
+        after = template_ids(self.tokenizer, self.messages, add_generation_prompt=True)
+        if after[: len(before)] != before:
+            raise ValueError(
+                "this tokenizer's chat template is not prefix-stable (adding a turn changed earlier tokens), "
+                "so multi-turn token ids cannot be kept exact"
+            )
+        self.ids += after[len(before) :]
+
+    def _closing_token(self) -> int:
+        closing = template_ids(self.tokenizer, [{"role": "assistant", "content": ""}], add_generation_prompt=False)
+        return closing[-1]
