@@ -80,7 +80,7 @@ def _home() -> Path:
 
 
 #: Bumped whenever the default tiny model's texts or settings change, so old caches are not reused.
-TINY_VERSION = 2
+TINY_VERSION = 3
 
 #: The envs (id, or id and ``gym.make`` kwargs) whose text the default tokenizer covers.
 DEFAULT_ENVS: tuple[str | tuple[str, dict], ...] = ("SPA-ALFWorld-v0", ("SPA-ALFWorld-v0", {"grammar": "2.1.3"}))
@@ -95,11 +95,13 @@ def _episode_texts(env: gym.Env, rng: np.random.Generator, options: dict, expert
     obs, info = env.reset(seed=int(rng.integers(2**31)), options=options)
     yield info.get("task", "")
     yield obs
-    for _ in range(1000):  # the step limit ends episodes far sooner; this guards envs without one
+    for step in range(1000):  # the step limit ends episodes far sooner; this guards envs without one
         admissible = list(info.get("admissible_actions", []))
         yield from admissible
         if expert:
             action = env.unwrapped.expert_action()
+        elif step % 5 == 4:
+            action = ""  # an invalid command, so the env's answer to one ("Nothing happens.") is covered
         else:
             action = admissible[int(rng.integers(len(admissible)))] if admissible else None
         if action is None:
