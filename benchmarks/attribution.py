@@ -20,10 +20,10 @@ Reported per backbone: validation/test MSE of the summed contributions against t
 R (the MSE of always predicting the mean), ranking AUC of c_t (progress steps vs detours and
 invalid steps), pooled over all test steps and within trajectories, and wall times.
 
-What we found (2 CPU cores, defaults): every variant fits the outcomes (test MSE 0.13-0.15
-against a variance of 0.23), but ranking differs. Raw tiny backbone: pooled AUC 0.51 (chance).
-SFT-like: 0.58. World model: 0.71 pooled, 0.68 within trajectories. The project's target (0.8)
-is not reached. Tracking AUC during training shows why: it peaks early (0.78-0.81 for the world
+What we found (2 CPU cores, defaults, tiny model v3): every variant fits the outcomes below the
+variance of R (test MSE 0.14-0.18 against 0.23), but ranking differs. Raw tiny backbone: pooled
+AUC 0.51 (chance). SFT-like: 0.53. World model: 0.77 pooled, 0.74 within trajectories, at test
+MSE 0.18. The project's target (AUC 0.8 with an MSE well below the variance) is not reached. Tracking AUC during training shows why: it peaks early (0.78-0.81 for the world
 model, while the MSE is still near the variance) and falls as the MSE improves, because the
 loss constrains only the sum, and a flexible estimator fits it best by putting credit where
 success becomes recognisable (the final put) and by reading the episode's context rather than by

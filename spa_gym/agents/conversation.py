@@ -52,7 +52,7 @@ class TokenConversation:
         self.ids += generation.ids
         self.action_spans.append((start, len(self.ids)))
         if not generation.stopped:
-            self.ids.append(self._closing_token())
+            self.ids.append(self.closing_token())
         self.messages.append({"role": "assistant", "content": generation.text})
 
     def add_observation(self, observation: str) -> None:
@@ -67,6 +67,7 @@ class TokenConversation:
             )
         self.ids += after[len(before) :]
 
-    def _closing_token(self) -> int:
+    def closing_token(self) -> int:
+        """The token that ends an assistant turn in this chat template."""
         closing = template_ids(self.tokenizer, [{"role": "assistant", "content": ""}], add_generation_prompt=False)
         return closing[-1]

@@ -168,8 +168,9 @@ def gae_over_steps(
         ([[1.875, 0.75, 0.5]], [[2.375, 1.75, 2.0]])
     """
     if rewards.shape != values.shape or rewards.shape != step_mask.shape or rewards.dim() != 2:
-        raise ValueError(f"rewards, values, step_mask must share a (B, T) shape: {rewards.shape}, {values.shape}, "
-                         f"{step_mask.shape}")
+        raise ValueError(
+            f"rewards, values, step_mask must share a (B, T) shape: {rewards.shape}, {values.shape}, {step_mask.shape}"
+        )
     mask = step_mask.bool()
     if (mask[:, 1:] & ~mask[:, :-1]).any():
         raise ValueError("step_mask must mark a prefix of each row (real steps first, then padding)")

@@ -51,7 +51,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Literal, get_args
 
 PromptStyle = Literal["react", "compact"]
@@ -111,7 +111,7 @@ each command you receive an observation that describes what happened.
 
 Commands you can use ({recep} is a receptacle such as "drawer 2" or "countertop 1", {obj} an \
 object such as "mug 1", always written with its number exactly as the observations name it):
-- go to {recep}: walk to a receptacle and see what is on or in it
+- go to {recep}: walk to a receptacle and see what is on it (or in it, once it is open)
 - open {recep} / close {recep}: open or close a receptacle such as a drawer, cabinet or fridge
 - take {obj} from {recep}: pick up an object (you can carry only one object at a time)
 - put {obj} in/on {recep}: place the object you carry (type "in/on" literally)
@@ -179,7 +179,7 @@ def templated_thought(action: str) -> str:
     return f"I will {action}." if action else "I am not sure what to do next."
 
 
-@lru_cache(maxsize=None)
+@cache
 def alfworld_example_episode() -> tuple[str, tuple[tuple[str, str], ...]]:
     """The example episode: ``(initial observation, ((command, observation), ...))``, played by the
     expert on ``TaskSuite(ALFWORLD_EXAMPLE_SPLIT).game(ALFWORLD_EXAMPLE_INDEX)`` in the 2.1.1 grammar.
@@ -304,12 +304,12 @@ def _clean(command: str) -> str:
     following = _NEXT_MARK.search(command)
     if following:
         command = command[: following.start()]
-    previous = None
+    previous, period = None, False
     while command != previous:
         previous = command
         command = command.strip().strip(_QUOTES).strip()
-        if command.endswith("."):
-            command = command[:-1]
+        if command.endswith(".") and not period:
+            command, period = command[:-1], True
         if len(command) >= 2 and _PAIRS.get(command[0]) == command[-1]:
             inner = command[1:-1]
             if command[0] not in inner and command[-1] not in inner:  # "[a] [b]" or "search[x]" stay
@@ -387,9 +387,9 @@ __all__ = [
     "ALFWORLD_COMMANDS",
     "ALFWORLD_EXAMPLE_INDEX",
     "ALFWORLD_EXAMPLE_SPLIT",
-    "EnvPrompt",
     "OBSERVATION_PREFIX",
     "PROMPTS",
+    "EnvPrompt",
     "PromptStyle",
     "alfworld_example_episode",
     "build_messages",
