@@ -1,5 +1,32 @@
-"""LLM agents (policy with value head and LoRA, SFT, PPO, rollouts, tiny-model builder).
+"""LLM agents: the policy, its prompts, SFT, batched rollouts and evaluation, and PPO's math.
 
-Not implemented yet: it is the subject of the issue "LLM agents, PPO with SPA rewards, and the
-one-command pipeline". Nothing here is importable beyond this package marker.
+- :mod:`.policy`: :class:`LLMPolicy` (causal LM + value head, LoRA, batched generation keeping ids).
+- :mod:`.prompts`: per-env chat prompts (ReAct with an in-context example, or compact) and action parsing.
+- :mod:`.conversation`: multi-turn token ids without re-tokenising generated text.
+- :mod:`.sft`: supervised fine-tuning on expert trajectories (loss on the agent's tokens only).
+- :mod:`.rollout`: episodes in several envs with batched generation; success rate, average reward and
+  grounding accuracy with 95% intervals.
+- :mod:`.ppo_math`: GAE over steps, token spreading, clipped policy and value losses, KL terms.
+
+Not yet: the PPO trainer loop and the ``spa-gym run`` pipeline (issue "LLM agents, PPO with SPA
+rewards, and the one-command pipeline").
 """
+
+from .policy import Generation, LLMPolicy
+from .prompts import build_messages, get_prompt, parse_action
+from .rollout import AgentEpisode, Evaluation, evaluate, play_episodes
+from .sft import SFTArgs, train_sft
+
+__all__ = [
+    "AgentEpisode",
+    "Evaluation",
+    "Generation",
+    "LLMPolicy",
+    "SFTArgs",
+    "build_messages",
+    "evaluate",
+    "get_prompt",
+    "parse_action",
+    "play_episodes",
+    "train_sft",
+]
