@@ -222,7 +222,25 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     train_parser.add_argument("--pretrain", choices=["none", "actions", "all"], default="none",
                               help="first fine-tune the backbone as an LM on the data: action words or all tokens")
     train_parser.add_argument("--pretrain-epochs", type=int, default=4)
+    run_parser = commands.add_parser("run", help="the SPA-RL pipeline: SFT, explore, estimator, PPO x2, eval")
+    run_parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_SPECS), metavar="ENV_ID")
+    run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "gpu"])
+    run_parser.add_argument("--out", required=True, help="run folder (an interrupted run resumes from it)")
+    run_parser.add_argument("--model", default=None, help="a local causal-LM folder (default: the tiny model)")
+    run_parser.add_argument("--seed", type=int, default=0)
+    run_parser.add_argument("--eval-split", default="valid_unseen")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        from .pipeline import RunConfig, run_pipeline
+
+        try:
+            results = run_pipeline(args.out, RunConfig(args.env, args.preset, args.model, args.seed, args.eval_split))
+        except (ValueError, FileNotFoundError, OSError) as error:
+            print(f"spa-gym run: {error}", file=sys.stderr)
+            return 2
+        print(results.read_text())
+        print(f"results: {results}; learning curve: {results.parent / 'learning_curve.png'}")
+        return 0
     if args.command == "train-estimator":
         from .progress import EstimatorTrainingArgs
 

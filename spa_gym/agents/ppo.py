@@ -1,0 +1,287 @@
+"""Online, multi-turn PPO for an :class:`~.policy.LLMPolicy`, with per-step rewards from any redistributor.
+
+One iteration, every detail visible:
+
+1. Play ``batch_size`` episodes (one per env, batched generation, sampling).
+2. Per-step rewards from a redistributor of :mod:`spa_gym.progress.redistribute` (``sparse``,
+   ``spa``, ...), minus ``kl_coef`` times the step's summed per-token KL to the reference policy
+   (LoRA adapter off, or a frozen copy).
+3. Values: the value head on the state before each step's first action token; GAE over steps;
+   advantages spread over each action's tokens and whitened over action tokens.
+4. ``ppo_epochs`` passes over minibatches: clipped policy loss on action tokens only
+   (observation and prompt tokens masked), clipped value loss, gradient accumulation and clipping.
+5. Adaptive KL coefficient; TensorBoard scalars; a checkpoint (policy, optimizer, counters) so an
+   interrupted run resumes.
+
+Example:
+    >>> args = PPOArgs(batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1)
+    >>> args.redistributor
+    'sparse'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import torch
+
+from ..progress.redistribute import Redistributor
+from .policy import LLMPolicy
+from .ppo_math import (
+    PPOConfig,
+    adaptive_kl_coef,
+    gae_over_steps,
+    gather_step_values,
+    kl_adjusted_step_rewards,
+    kl_penalty,
+    masked_mean,
+    policy_loss,
+    spread_to_tokens,
+    value_loss,
+    whiten,
+)
+from .rollout import AgentEpisode, play_episodes
+
+STATE_FILE = "ppo_state.pt"
+POLICY_DIR = "policy"
+
+
+@dataclass
+class PPOArgs(PPOConfig):
+    """:class:`~.ppo_math.PPOConfig` plus what the online loop needs."""
+
+    iterations: int = 10
+    redistributor: str = "sparse"  # for the record; the redistributor object is passed to the trainer
+    style: str = "compact"
+    max_new_tokens: int = 24
+    temperature: float = 1.0
+    seed: int = 0
+    tensorboard: bool = True
+
+
+@dataclass
+class Batch:
+    """Padded token tensors of a batch of episodes, and their per-step data."""
+
+    input_ids: torch.Tensor  # (B, L)
+    attention: torch.Tensor  # (B, L)
+    action_mask: torch.Tensor  # (B, L) bool: generated tokens
+    token_step: torch.Tensor  # (B, L) long: step of each action token, -1 elsewhere
+    step_mask: torch.Tensor  # (B, T) bool
+    step_rewards: torch.Tensor  # (B, T)
+    terminated: torch.Tensor  # (B,) bool: last step was terminal (no bootstrap)
+
+
+def make_batch(episodes: Sequence[AgentEpisode], step_rewards: Sequence[Sequence[float]], pad_token_id: int) -> Batch:
+    """Token tensors and step tensors of a batch of episodes."""
+    length = max(len(e.conversation.ids) for e in episodes)
+    steps = max(len(e.conversation.action_spans) for e in episodes)
+    b = len(episodes)
+    input_ids = torch.full((b, length), pad_token_id, dtype=torch.long)
+    attention = torch.zeros((b, length), dtype=torch.long)
+    action_mask = torch.zeros((b, length), dtype=torch.bool)
+    token_step = torch.full((b, length), -1, dtype=torch.long)
+    step_mask = torch.zeros((b, steps), dtype=torch.bool)
+    rewards = torch.zeros((b, steps))
+    for row, (episode, row_rewards) in enumerate(zip(episodes, step_rewards)):
+        ids = episode.conversation.ids
+        input_ids[row, : len(ids)] = torch.tensor(ids)
+        attention[row, : len(ids)] = 1
+        for t, (start, end) in enumerate(episode.conversation.action_spans):
+            action_mask[row, start:end] = True
+            token_step[row, start:end] = t
+        n = len(episode.conversation.action_spans)
+        step_mask[row, :n] = True
+        rewards[row, :n] = torch.tensor(list(row_rewards)[:n], dtype=torch.float32)
+    terminated = torch.tensor([e.terminated for e in episodes])
+    return Batch(input_ids, attention, action_mask, token_step, step_mask, rewards, terminated)
+
+
+def score_tokens(policy: LLMPolicy, input_ids: torch.Tensor, attention: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token log-probs and values, both aligned so that position i belongs to token i:
+    the log-prob of token i given the tokens before it, and the value of the state before token i."""
+    logprobs, values = policy.token_logprobs(input_ids, attention)
+    return logprobs, torch.nn.functional.pad(values[:, :-1], (1, 0))
+
+
+class PPOTrainer:
+    """PPO for an LLM policy acting in spa-gym envs (one episode per env per iteration)."""
+
+    def __init__(
+        self,
+        policy: LLMPolicy,
+        envs: Sequence[gym.Env],
+        redistributor: Redistributor,
+        out_dir: str | os.PathLike[str],
+        args: PPOArgs | None = None,
+        task_sampler: Callable[[random.Random], dict | None] | None = None,
+    ):
+        self.policy = policy
+        self.envs = list(envs)
+        self.redistributor = redistributor
+        self.args = args or PPOArgs(batch_size=len(self.envs))
+        if self.args.batch_size != len(self.envs):
+            raise ValueError(f"batch_size {self.args.batch_size} must equal the number of envs {len(self.envs)}")
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.task_sampler = task_sampler
+        self.optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=self.args.lr)
+        self.kl_coef = self.args.kl_coef
+        self.iteration = 0
+        self.env_steps = 0
+        self.history: list[dict[str, float]] = []
+        self.reference = None if policy.is_lora else _frozen_copy(policy)
+        self._resume()
+        self.writer = None
+        if self.args.tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(log_dir=str(self.out / "tensorboard"))
+
+    # -- the loop -----------------------------------------------------------------------------
+    def train(self, progress: bool = True) -> list[dict[str, float]]:
+        """Run the remaining iterations (all of them, or what an interrupted run left)."""
+        from tqdm import tqdm
+
+        for _ in tqdm(range(self.iteration, self.args.iterations), desc="PPO", disable=not progress):
+            self.step()
+        if self.writer is not None:
+            self.writer.close()
+        return self.history
+
+    def step(self) -> dict[str, float]:
+        """One PPO iteration: rollouts, rewards, advantages, updates, checkpoint."""
+        args = self.args
+        rng = random.Random(f"{args.seed}-{self.iteration}")
+        torch.manual_seed(rng.randrange(2**31))
+        seeds = [rng.randrange(2**31) for _ in self.envs]
+        options = [self.task_sampler(rng) if self.task_sampler else None for _ in self.envs]
+        episodes = play_episodes(self.policy, self.envs, seeds, options, style=args.style,
+                                 temperature=args.temperature, max_new_tokens=args.max_new_tokens)
+        trajectories = [e.trajectory for e in episodes]
+        batch = make_batch(episodes, self.redistributor(trajectories), self.policy.pad_token_id)
+        device = self.policy.device
+        with torch.no_grad():
+            self.policy.eval()
+            old_logprobs, old_values = score_tokens(self.policy, batch.input_ids.to(device), batch.attention.to(device))
+            ref_logprobs = self._reference_logprobs(batch)
+            mask = batch.action_mask.to(device)
+            kl = kl_penalty(old_logprobs, ref_logprobs, mask, kind=args.kl_penalty)
+            token_step = batch.token_step.to(device)
+            step_mask = batch.step_mask.to(device)
+            rewards = kl_adjusted_step_rewards(batch.step_rewards.to(device), kl, token_step, step_mask, self.kl_coef)
+            step_values = gather_step_values(old_values, token_step, step_mask)
+            advantages, returns = gae_over_steps(rewards, step_values, step_mask, batch.terminated.to(device),
+                                                 gamma=args.gamma, lam=args.lam)
+            token_advantages = spread_to_tokens(advantages, token_step, mask)
+            if args.whiten_advantages:
+                token_advantages = whiten(token_advantages, mask)
+            token_returns = spread_to_tokens(returns, token_step, mask)
+        stats = self._update(batch, old_logprobs, old_values, token_advantages, token_returns)
+        mean_kl = float(masked_mean(kl, mask))
+        if args.adaptive_kl:
+            self.kl_coef = adaptive_kl_coef(self.kl_coef, mean_kl, args.kl_target, len(episodes), args.kl_horizon)
+        self.iteration += 1
+        self.env_steps += sum(len(t.steps) for t in trajectories)
+        record = {
+            "iteration": self.iteration,
+            "env_steps": self.env_steps,
+            "success_rate": sum(t.won for t in trajectories) / len(trajectories),
+            "grounding": sum(s.grounded for t in trajectories for s in t.steps) / max(1, sum(len(t.steps) for t in trajectories)),
+            "mean_step_reward": float(masked_mean(batch.step_rewards, batch.step_mask)),
+            "kl": mean_kl,
+            "kl_coef": self.kl_coef,
+            **stats,
+        }
+        self.history.append(record)
+        if self.writer is not None:
+            for key, value in record.items():
+                if key != "iteration":
+                    self.writer.add_scalar(f"ppo/{key}", value, self.iteration)
+        self._checkpoint()
+        return record
+
+    def _reference_logprobs(self, batch: Batch) -> torch.Tensor:
+        device = self.policy.device
+        ids, attention = batch.input_ids.to(device), batch.attention.to(device)
+        if self.reference is not None:
+            return score_tokens(self.reference, ids, attention)[0]
+        with self.policy.reference():
+            return score_tokens(self.policy, ids, attention)[0]
+
+    def _update(self, batch: Batch, old_logprobs: torch.Tensor, old_values: torch.Tensor,
+                advantages: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:
+        args = self.args
+        device = self.policy.device
+        self.policy.train()
+        totals: dict[str, float] = {"policy_loss": 0.0, "value_loss": 0.0, "clipfrac": 0.0, "approx_kl": 0.0}
+        updates = 0
+        order = list(range(batch.input_ids.shape[0]))
+        rng = random.Random(f"{args.seed}-{self.iteration}-minibatches")
+        for _ in range(args.ppo_epochs):
+            rng.shuffle(order)
+            self.optimizer.zero_grad()
+            for number, start in enumerate(range(0, len(order), args.mini_batch_size), start=1):
+                rows = torch.tensor(order[start : start + args.mini_batch_size])
+                ids, attention = batch.input_ids[rows].to(device), batch.attention[rows].to(device)
+                mask = batch.action_mask[rows].to(device)
+                logprobs, values = score_tokens(self.policy, ids, attention)
+                p_loss, p_stats = policy_loss(logprobs, old_logprobs[rows], advantages[rows], mask,
+                                              args.clip_range, args.aggregation)
+                v_loss = value_loss(values, old_values[rows], returns[rows], mask, args.clip_range_value,
+                                    args.aggregation)
+                loss = (p_loss + args.vf_coef * v_loss) / args.gradient_accumulation_steps
+                loss.backward()
+                if number % args.gradient_accumulation_steps == 0 or start + args.mini_batch_size >= len(order):
+                    if args.max_grad_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(self.policy.parameters(), args.max_grad_norm)
+                    self.optimizer.step()
+                    self.optimizer.zero_grad()
+                totals["policy_loss"] += p_loss.item()
+                totals["value_loss"] += v_loss.item()
+                totals["clipfrac"] += float(p_stats["clipfrac"])
+                totals["approx_kl"] += float(p_stats["approx_kl"])
+                updates += 1
+        return {key: value / max(updates, 1) for key, value in totals.items()}
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def _checkpoint(self) -> None:
+        self.policy.save_pretrained(self.out / POLICY_DIR)
+        torch.save({"optimizer": self.optimizer.state_dict(), "iteration": self.iteration, "env_steps": self.env_steps,
+                    "kl_coef": self.kl_coef, "history": self.history}, self.out / STATE_FILE)
+        (self.out / "ppo_history.json").write_text(json.dumps(
+            {"args": asdict(self.args), "history": self.history},
+            indent=2))
+
+    def _resume(self) -> None:
+        state_path = self.out / STATE_FILE
+        if not state_path.is_file():
+            return
+        saved = LLMPolicy.from_pretrained(self.out / POLICY_DIR)
+        self.policy.load_state_dict(saved.state_dict(), strict=False)
+        state = torch.load(state_path, weights_only=False)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.iteration, self.env_steps = state["iteration"], state["env_steps"]
+        self.kl_coef, self.history = state["kl_coef"], state["history"]
+
+
+def _frozen_copy(policy: LLMPolicy) -> LLMPolicy:
+    import copy
+
+    reference = copy.deepcopy(policy)
+    reference.eval()
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    return reference
+
+
+def sample_task_indices(num_tasks: int) -> Callable[[random.Random], dict[str, Any]]:
+    """A task sampler for :class:`PPOTrainer`: a uniform task index of the env's suite."""
+    return lambda rng: {"task_index": rng.randrange(num_tasks)}
