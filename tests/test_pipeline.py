@@ -1,0 +1,69 @@
+"""PPO trainer (smoke, resume) and the whole pipeline on the smoke preset (run and resume)."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import pytest
+
+import spa_gym  # noqa: F401
+from spa_gym.agents.policy import LLMPolicy
+from spa_gym.agents.ppo import PPOArgs, PPOTrainer, make_batch, sample_task_indices
+from spa_gym.agents.rollout import play_episodes
+from spa_gym.cli import main
+from spa_gym.progress import get_redistributor, tiny_model_path
+
+
+def test_make_batch_masks_only_generated_tokens() -> None:
+    policy = LLMPolicy.from_pretrained(tiny_model_path())
+    envs = [gym.make("SPA-ALFWorld-v0", split="valid_seen", max_episode_steps=2 + i) for i in range(2)]
+    episodes = play_episodes(policy, envs, seeds=[0, 1], max_new_tokens=5)
+    batch = make_batch(episodes, [[0.5, 1.0], [0.0, 0.0, 2.0]], policy.pad_token_id)
+    assert batch.step_mask.tolist() == [[True, True, False], [True, True, True]]
+    assert batch.step_rewards.tolist() == [[0.5, 1.0, 0.0], [0.0, 0.0, 2.0]]
+    for row, episode in enumerate(episodes):
+        spans = episode.conversation.action_spans
+        marked = [i for i, m in enumerate(batch.action_mask[row].tolist()) if m]
+        assert marked == [i for start, end in spans for i in range(start, end)]
+        assert [batch.token_step[row, i].item() for i in marked] == [t for t, (s, e) in enumerate(spans) for _ in range(s, e)]
+    assert batch.terminated.tolist() == [False, False]
+
+
+def test_ppo_trainer_runs_and_resumes(tmp_path) -> None:
+    envs = [gym.make("SPA-ALFWorld-v0", split="train", max_episode_steps=4) for _ in range(2)]
+    args = PPOArgs(iterations=2, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=2, ppo_epochs=1,
+                   lr=1e-4, max_new_tokens=6, tensorboard=True)
+    trainer = PPOTrainer(LLMPolicy.from_pretrained(tiny_model_path()), envs, get_redistributor("uniform"),
+                         tmp_path / "ppo", args, task_sampler=sample_task_indices(100))
+    history = trainer.train(progress=False)
+    assert [h["iteration"] for h in history] == [1, 2] and history[1]["env_steps"] == 16
+    longer = PPOArgs(**{**args.__dict__, "iterations": 3})
+    resumed = PPOTrainer(LLMPolicy.from_pretrained(tiny_model_path()), envs, get_redistributor("uniform"),
+                         tmp_path / "ppo", longer, task_sampler=sample_task_indices(100))
+    assert resumed.iteration == 2
+    assert [h["iteration"] for h in resumed.train(progress=False)] == [1, 2, 3]
+    with pytest.raises(ValueError, match="must equal the number of envs"):
+        PPOTrainer(LLMPolicy.from_pretrained(tiny_model_path()), envs[:1], get_redistributor("sparse"),
+                   tmp_path / "other", args)
+
+
+@pytest.mark.slow
+def test_spa_gym_run_smoke_preset_end_to_end_and_resume(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "--preset", "smoke", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| PPO, SPA rewards | 4 |" in printed
+    for name in ("results.md", "learning_curve.png", "explore.jsonl", "sft/spa_policy.json",
+                 "estimator/best/spa_estimator.json", "ppo-sparse/ppo_history.json", "ppo-spa/ppo_history.json"):
+        assert (out / name).is_file(), name
+    sparse = json.loads((out / "ppo-sparse" / "ppo_history.json").read_text())
+    spa = json.loads((out / "ppo-spa" / "ppo_history.json").read_text())
+    assert len(sparse["history"]) == len(spa["history"]) == 1
+    assert sparse["args"]["seed"] == spa["args"]["seed"] and sparse["args"]["redistributor"] == "sparse"
+    before = (out / "results.md").stat().st_mtime_ns
+    explore_before = (out / "explore.jsonl").read_text()
+    assert main(["run", "--preset", "smoke", "--out", str(out)]) == 0  # resumes: every stage is done
+    assert (out / "explore.jsonl").read_text() == explore_before
+    assert (out / "results.md").stat().st_mtime_ns >= before
+    assert main(["run", "--preset", "tiny", "--out", str(out)]) == 2  # another configuration in the same folder
