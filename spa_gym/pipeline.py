@@ -99,8 +99,8 @@ class Pipeline:
         self.preset = preset or PRESETS[config.preset]
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
 
-    def _env(self, split: str) -> gym.Env:
-        return gym.make(self.config.env_id, split=split, max_episode_steps=self.preset.max_steps)
+    def _env(self, split: str, **kwargs: object) -> gym.Env:
+        return gym.make(self.config.env_id, split=split, max_episode_steps=self.preset.max_steps, **kwargs)
 
     def _policy(self, path: Path | str) -> LLMPolicy:
         dtype = getattr(torch, self.preset.dtype) if self.preset.dtype != "float32" else None
@@ -111,7 +111,7 @@ class Pipeline:
         out = self.out / "sft"
         if (out / "spa_policy.json").is_file():
             return out
-        experts = collect_expert_trajectories(self._env("train"), range(self.preset.expert_tasks), path=None)
+        experts = collect_expert_trajectories(self._env("train", expert="explorer"), range(self.preset.expert_tasks))
         policy = self._policy(self.config.model or tiny_model_path())
         train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
                                                 style=self.preset.style, seed=self.config.seed))

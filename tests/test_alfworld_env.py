@@ -11,7 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import spa_gym  # noqa: F401
-from spa_gym.envs.alfworld import ALFWorldEnv, TaskSuite
+from spa_gym.envs.alfworld import ALFWorldEnv, Episode, TaskSuite, expert_plan
 
 
 def make(**kwargs) -> gym.Env:
@@ -236,3 +236,25 @@ def test_suite_tasks_are_stable_and_match_their_spec() -> None:
     game = suite.game(9)
     assert spec.task_id == "valid_seen-0009" and game.goal == spec.goal
     assert TaskSuite("valid_seen", grammar="2.1.3").game(9).receptacle_names == game.receptacle_names
+
+
+def test_explorer_expert_wins_by_searching_what_it_has_not_seen() -> None:
+    from spa_gym.envs.alfworld.expert import Explorer
+
+    env = make(split="valid_unseen", expert="explorer", max_episode_steps=80)
+    full_lengths, explorer_lengths = [], []
+    for index in range(0, 134, 7):
+        _, info = env.reset(options={"task_index": index})
+        steps = 0
+        while (command := env.unwrapped.expert_action()) is not None:
+            assert command in info["admissible_actions"]
+            *_, info = env.step(command)
+            steps += 1
+        assert info["won"]
+        explorer_lengths.append(steps)
+        full_lengths.append(len(expert_plan(Episode(TaskSuite("valid_unseen").game(index)))))
+    assert sum(explorer_lengths) > sum(full_lengths)  # it has to search
+    assert all(e >= f for e, f in zip(explorer_lengths, full_lengths))
+    with pytest.raises(ValueError, match="expert must be"):
+        make(expert="oracle")
+    assert Explorer().seen == set()

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..base import TextEnv
 from .engine import Episode
-from .expert import expert_action
+from .expert import Explorer, expert_action
 from .game import Game, compile_game
 from .pddl import GAME_FILE, find_game_files, load_problem, resolve_game_file
 from .problem import GRAMMARS
@@ -45,6 +45,9 @@ class ALFWorldEnv(TextEnv):
         data_dir: a folder of real ALFWorld games (e.g. ``json_2.1.1/valid_unseen``); its playable games
             are added to ``game_files`` as ALFWorld selects them.
         render_mode: ``"ansi"`` or ``"human"``.
+        expert: what :meth:`expert_action` follows: ``"full"`` (knows the whole state: shortest
+            plans) or ``"explorer"`` (knows only what the agent has seen and searches; its
+            demonstrations can be imitated from observations, so use it for SFT data).
 
     ``reset`` options: ``task_id`` (a suite id such as ``"train-0042"``, or a game file's path),
     ``task_index``, or ``game_file`` (any ALFWorld game file). Without options a task is drawn
@@ -59,8 +62,12 @@ class ALFWorldEnv(TextEnv):
         game_files: list[str | os.PathLike[str]] | None = None,
         data_dir: str | os.PathLike[str] | None = None,
         render_mode: str | None = None,
+        expert: str = "full",
     ):
         super().__init__(render_mode=render_mode)
+        if expert not in ("full", "explorer"):
+            raise ValueError(f"expert must be 'full' or 'explorer', got {expert!r}")
+        self.explorer = Explorer() if expert == "explorer" else None
         if grammar not in GRAMMARS:
             raise ValueError(f"unknown ALFWorld grammar {grammar!r}; expected one of {GRAMMARS}")
         if split not in SPLITS:
@@ -123,6 +130,8 @@ class ALFWorldEnv(TextEnv):
     def _reset_task(self, options: dict[str, Any]) -> str:
         game, self.task_id, self.gamefile = self._select(options)
         self.episode = Episode(game)
+        if self.explorer is not None:
+            self.explorer.reset()
         self.task = game.goal_text
         return self.episode.intro()
 
@@ -142,6 +151,8 @@ class ALFWorldEnv(TextEnv):
     # -- extras -----------------------------------------------------------------------------------
     def expert_action(self) -> str | None:
         """The expert's next command from the current state (``None`` once won or when stuck)."""
+        if self.explorer is not None:
+            return self.explorer.action(self._require_episode())
         return expert_action(self._require_episode())
 
     def _require_episode(self) -> Episode:

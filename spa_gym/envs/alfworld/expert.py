@@ -206,3 +206,80 @@ def progress_labels(episode: Episode, actions: list[str]) -> list[bool]:
         labels.append(before is not None and after is not None and after < before)
         before = after
     return labels
+
+
+class Explorer:
+    """An expert that knows only what an agent could have seen, as ALFWorld's handcoded expert.
+
+    It knows every receptacle (the intro lists them) but an object only once the receptacle
+    holding it has been seen open (or is not openable) from where the agent stood. Until a target
+    is seen it searches: receptacles that can hold the target's type first, nearest (already
+    here) first, opening closed ones. The rest of the plan is the full expert's. Its
+    demonstrations can be imitated by an agent that sees only observations, which the full-state
+    expert's (straight to the hidden object) cannot.
+
+    Example:
+        >>> from spa_gym.envs.alfworld.suite import TaskSuite
+        >>> episode = Episode(TaskSuite("valid_seen").game(3))
+        >>> explorer = Explorer()
+        >>> while (command := explorer.action(episode)) is not None:
+        ...     _ = episode.step(command)
+        >>> episode.won
+        True
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()  # receptacles whose contents the agent has seen
+
+    def reset(self) -> None:
+        self.seen.clear()
+
+    def _look_around(self, episode: Episode) -> None:
+        g = episode.game
+        for r in g.receptacles_at[episode.agent_location]:
+            if not g.openable[r] or episode.opened[r]:
+                self.seen.add(r)
+
+    def action(self, episode: Episode) -> str | None:
+        """The next command, or ``None`` once won (or when the goal cannot be reached)."""
+        self._look_around(episode)
+        if episode.won or episode.goal_satisfied():
+            return None
+        g = episode.game
+        holding_target = episode.held >= 0 and g.object_types[episode.held] == g.goal.object_type
+        if episode.held >= 0 or self._known_targets(episode):
+            command = expert_action(_Restricted(episode, self.seen)) if not holding_target else expert_action(episode)
+            if command is not None:
+                return command
+        return self._search(episode)
+
+    def _known_targets(self, episode: Episode) -> bool:
+        g = episode.game
+        return any(
+            g.object_types[o] == g.goal.object_type for r in self.seen for o in episode.contents[r]
+        )
+
+    def _search(self, episode: Episode) -> str | None:
+        g = episode.game
+        otype = g.goal.object_type
+        unseen = [r for r in range(len(g.receptacle_ids)) if r not in self.seen]
+        if not unseen:
+            return None
+        here = episode.agent_location
+        r = min(unseen, key=lambda r: ((g.receptacle_types[r], otype) not in g.can_contain,
+                                        g.receptacle_location[r] != here, r))
+        if g.receptacle_location[r] != here:
+            return "go to " + g.receptacle_names[r]
+        return "open " + g.receptacle_names[r]
+
+
+class _Restricted:
+    """An episode view whose receptacles outside ``seen`` look empty (the explorer's knowledge)."""
+
+    def __init__(self, episode: Episode, seen: set[int]):
+        self._episode = episode
+        self.contents = [c if r in seen else set() for r, c in enumerate(episode.contents)]
+        self.containers = [{r for r in rs if r in seen} for rs in episode.containers]
+
+    def __getattr__(self, name: str):
+        return getattr(self._episode, name)
