@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from ..progress.checkpoints import is_lora, load_head, load_model, read_config, save_head, save_model, write_config
 
 CONFIG_FILE = "spa_policy.json"
 VALUE_HEAD_FILE = "value_head.safetensors"
 MODEL_DIR = "model"
-ADAPTER_DIR = "adapter"
 FORMAT_VERSION = 1
 
 
@@ -100,7 +99,7 @@ class LLMPolicy(nn.Module):
 
     @property
     def is_lora(self) -> bool:
-        return hasattr(self.model, "peft_config")
+        return is_lora(self.model)
 
     # -- scoring -----------------------------------------------------------------------------------
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -176,30 +175,16 @@ class LLMPolicy(nn.Module):
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> None:
         """Save the model (or its LoRA adapter), the tokenizer and the value head."""
         folder = Path(save_directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        if self.is_lora:
-            self.model.save_pretrained(folder / ADAPTER_DIR)
-        else:
-            self.model.save_pretrained(folder / MODEL_DIR)
-        self.tokenizer.save_pretrained(folder / MODEL_DIR)
-        save_file({k: v.detach().contiguous().cpu() for k, v in self.value_head.state_dict().items()},
-                  folder / VALUE_HEAD_FILE)
-        config = {"format_version": FORMAT_VERSION, "lora": self.is_lora, "base_model_path": self.base_model_path}
-        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+        save_model(self.model, self.tokenizer, folder, MODEL_DIR)
+        save_head(self.value_head, folder / VALUE_HEAD_FILE)
+        write_config(folder / CONFIG_FILE, {"lora": self.is_lora, "base_model_path": self.base_model_path},
+                     FORMAT_VERSION)
 
     @classmethod
     def _load_saved(cls, folder: Path) -> LLMPolicy:
-        config = json.loads((folder / CONFIG_FILE).read_text())
-        if config.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{folder / CONFIG_FILE}: unsupported format_version {config.get('format_version')!r}")
-        tokenizer = AutoTokenizer.from_pretrained(folder / MODEL_DIR)
-        if config["lora"]:
-            from peft import PeftModel
-
-            base = AutoModelForCausalLM.from_pretrained(config["base_model_path"])
-            model = PeftModel.from_pretrained(base, folder / ADAPTER_DIR, is_trainable=True)
-        else:
-            model = AutoModelForCausalLM.from_pretrained(folder / MODEL_DIR)
+        config = read_config(folder / CONFIG_FILE, FORMAT_VERSION, "policy")
+        model, tokenizer = load_model(folder, MODEL_DIR, AutoModelForCausalLM, config["lora"],
+                                      config["base_model_path"])
         policy = cls(model, tokenizer, base_model_path=config["base_model_path"])
-        policy.value_head.load_state_dict(load_file(folder / VALUE_HEAD_FILE))
+        load_head(policy.value_head, folder / VALUE_HEAD_FILE)
         return policy

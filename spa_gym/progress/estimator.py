@@ -18,24 +18,22 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, DynamicCache
 
+from .checkpoints import is_lora, load_head, load_model, read_config, save_head, save_model, write_config
 from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
 from .trajectories import Trajectory
 
 CONFIG_FILE = "spa_estimator.json"
 HEAD_FILE = "head.safetensors"
 BACKBONE_DIR = "backbone"
-ADAPTER_DIR = "adapter"
 FORMAT_VERSION = 1
 
 
@@ -126,42 +124,19 @@ class ProgressEstimator(nn.Module):
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> None:
         """Save backbone (or LoRA adapter), tokenizer, head and config into a folder."""
         folder = Path(save_directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        is_peft = hasattr(self.backbone, "peft_config")
-        if is_peft:
-            self.backbone.save_pretrained(folder / ADAPTER_DIR)
-        else:
-            self.backbone.save_pretrained(folder / BACKBONE_DIR)
-        self.tokenizer.save_pretrained(folder / BACKBONE_DIR)
-        save_file({k: v.detach().contiguous().cpu() for k, v in self.head.state_dict().items()}, folder / HEAD_FILE)
-        config = {
-            "format_version": FORMAT_VERSION,
-            "head_hidden": self.head_hidden,
-            "lora": is_peft,
-            "base_model_path": self.base_model_path,
-        }
-        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+        save_model(self.backbone, self.tokenizer, folder, BACKBONE_DIR)
+        save_head(self.head, folder / HEAD_FILE)
+        config = {"head_hidden": self.head_hidden, "lora": is_lora(self.backbone), "base_model_path": self.base_model_path}
+        write_config(folder / CONFIG_FILE, config, FORMAT_VERSION)
 
     @classmethod
     def from_pretrained(cls, load_directory: str | os.PathLike[str]) -> ProgressEstimator:
         """Load an estimator saved by :meth:`save_pretrained`."""
         folder = Path(load_directory)
-        config_path = folder / CONFIG_FILE
-        if not config_path.is_file():
-            raise FileNotFoundError(f"not a saved progress estimator (no {CONFIG_FILE}): {folder}")
-        config = json.loads(config_path.read_text())
-        if config.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{config_path}: unsupported format_version {config.get('format_version')!r}")
-        tokenizer = AutoTokenizer.from_pretrained(folder / BACKBONE_DIR)
-        if config["lora"]:
-            from peft import PeftModel
-
-            base = AutoModel.from_pretrained(config["base_model_path"])
-            backbone = PeftModel.from_pretrained(base, folder / ADAPTER_DIR, is_trainable=True)
-        else:
-            backbone = AutoModel.from_pretrained(folder / BACKBONE_DIR)
+        config = read_config(folder / CONFIG_FILE, FORMAT_VERSION, "progress estimator")
+        backbone, tokenizer = load_model(folder, BACKBONE_DIR, AutoModel, config["lora"], config["base_model_path"])
         estimator = cls(backbone, tokenizer, config["head_hidden"], base_model_path=config["base_model_path"])
-        estimator.head.load_state_dict(load_file(folder / HEAD_FILE))
+        load_head(estimator.head, folder / HEAD_FILE)
         return estimator
 
 

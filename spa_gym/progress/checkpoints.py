@@ -1,0 +1,70 @@
+"""Saving and loading a transformers model (or its LoRA adapter), its tokenizer, a small head and a config.
+
+Shared by :class:`~.estimator.ProgressEstimator` and :class:`~spa_gym.agents.policy.LLMPolicy`, whose
+folders hold: the model in ``<weights_dir>/`` (with the tokenizer) or, with LoRA, the adapter in
+``adapter/`` (the base model is re-read from ``base_model_path``), the head as safetensors, and a
+JSON config with a format version.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_config(folder / "c.json", {"lora": False}, version=1)
+    >>> read_config(folder / "c.json", version=1, what="test folder")["lora"]
+    False
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoTokenizer
+
+ADAPTER_DIR = "adapter"
+
+
+def write_config(path: Path, config: dict[str, Any], version: int) -> None:
+    path.write_text(json.dumps({"format_version": version, **config}, indent=2))
+
+
+def read_config(path: Path, version: int, what: str) -> dict[str, Any]:
+    """The config at ``path``; ``FileNotFoundError`` / ``ValueError`` saying what is wrong."""
+    if not path.is_file():
+        raise FileNotFoundError(f"not a saved {what} (no {path.name}): {path.parent}")
+    config = json.loads(path.read_text())
+    if config.get("format_version") != version:
+        raise ValueError(f"{path}: unsupported format_version {config.get('format_version')!r}")
+    return config
+
+
+def is_lora(model: nn.Module) -> bool:
+    return hasattr(model, "peft_config")
+
+
+def save_model(model: nn.Module, tokenizer: Any, folder: Path, weights_dir: str) -> None:
+    """The model (or only its LoRA adapter) and the tokenizer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder / (ADAPTER_DIR if is_lora(model) else weights_dir))
+    tokenizer.save_pretrained(folder / weights_dir)
+
+
+def load_model(folder: Path, weights_dir: str, auto_class: Any, lora: bool, base_model_path: str | None) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` saved by :func:`save_model`; a LoRA adapter is put back on its base model."""
+    tokenizer = AutoTokenizer.from_pretrained(folder / weights_dir)
+    if not lora:
+        return auto_class.from_pretrained(folder / weights_dir), tokenizer
+    from peft import PeftModel
+
+    base = auto_class.from_pretrained(base_model_path)
+    return PeftModel.from_pretrained(base, folder / ADAPTER_DIR, is_trainable=True), tokenizer
+
+
+def save_head(head: nn.Module, path: Path) -> None:
+    save_file({k: v.detach().contiguous().cpu() for k, v in head.state_dict().items()}, path)
+
+
+def load_head(head: nn.Module, path: Path) -> None:
+    head.load_state_dict(load_file(path))
