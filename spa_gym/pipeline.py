@@ -111,7 +111,10 @@ class Pipeline:
         out = self.out / "sft"
         if (out / "spa_policy.json").is_file():
             return out
-        experts = collect_expert_trajectories(self._env("train", expert="explorer"), range(self.preset.expert_tasks))
+        demonstrations = self.out / "experts.jsonl"
+        demonstrations.unlink(missing_ok=True)  # an interrupted SFT stage starts its data over
+        experts = collect_expert_trajectories(self._env("train", expert="explorer"), range(self.preset.expert_tasks),
+                                              path=demonstrations)
         policy = self._policy(self.config.model or tiny_model_path())
         train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
                                                 style=self.preset.style, seed=self.config.seed))
@@ -125,7 +128,7 @@ class Pipeline:
         path.unlink(missing_ok=True)
         policy = self._policy(self.out / "sft")
         envs = [self._env("train") for _ in range(self.preset.ppo_envs)]
-        sampler = sample_task_indices(len(envs[0].unwrapped.task_ids()))
+        sampler = sample_task_indices(envs[0].unwrapped.num_tasks())
         rng = random.Random(f"{self.config.seed}-explore")
         with TrajectoryWriter(path) as writer:
             for start in range(0, self.preset.explore_episodes, len(envs)):
@@ -145,7 +148,7 @@ class Pipeline:
         walks = read_trajectories(self.out / "explore.jsonl")
         backbone: Path = self.out / "sft" / "model"  # the SFT agent, as in SPA-RL
         if self.preset.pretrain_epochs:
-            experts = collect_expert_trajectories(self._env("train"), range(self.preset.expert_tasks))
+            experts = read_trajectories(self.out / "experts.jsonl")  # the SFT stage's demonstrations
             backbone = pretrain_backbone(backbone, experts + walks, out / "backbone", targets="all",
                                          epochs=self.preset.pretrain_epochs)
         estimator = ProgressEstimator.from_backbone(backbone).to(self.device)
@@ -170,7 +173,7 @@ class Pipeline:
             redistributor = get_redistributor(rewards)
         envs = [self._env("train") for _ in range(self.preset.ppo_envs)]
         trainer = PPOTrainer(self._policy(self.out / "sft"), envs, redistributor, out, args,
-                             task_sampler=sample_task_indices(len(envs[0].unwrapped.task_ids())))
+                             task_sampler=sample_task_indices(envs[0].unwrapped.num_tasks()))
         trainer.train()
         return out
 

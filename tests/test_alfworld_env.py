@@ -239,8 +239,6 @@ def test_suite_tasks_are_stable_and_match_their_spec() -> None:
 
 
 def test_explorer_expert_wins_by_searching_what_it_has_not_seen() -> None:
-    from spa_gym.envs.alfworld.expert import Explorer
-
     env = make(split="valid_unseen", expert="explorer", max_episode_steps=80)
     full_lengths, explorer_lengths = [], []
     for index in range(0, 134, 7):
@@ -257,4 +255,3 @@ def test_explorer_expert_wins_by_searching_what_it_has_not_seen() -> None:
     assert all(e >= f for e, f in zip(explorer_lengths, full_lengths))
     with pytest.raises(ValueError, match="expert must be"):
         make(expert="oracle")
-    assert Explorer().seen == set()

@@ -10,7 +10,8 @@
 """
 
 from .collect import collect_expert_trajectories, collect_trajectories, expert_episode, play_episode
-from .estimator import EpisodeScorer, ProgressEstimator
+from .batch_scorer import BatchScorer, EpisodeScorer
+from .estimator import ProgressEstimator
 from .policies import ExpertPolicy, NoisyExpertPolicy, RandomPolicy, make_policy
 from .redistribute import Redistributor, get_redistributor
 from .tiny import build_tiny_model, tiny_model_path
@@ -19,6 +20,7 @@ from .trajectories import SCHEMA_VERSION, Step, Trajectory, TrajectoryWriter, re
 
 __all__ = [
     "SCHEMA_VERSION",
+    "BatchScorer",
     "EpisodeScorer",
     "EstimatorTrainingArgs",
     "ExpertPolicy",

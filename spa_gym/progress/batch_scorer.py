@@ -18,10 +18,13 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from transformers import DynamicCache
 
-from .estimator import ProgressEstimator
+if TYPE_CHECKING:
+    from .estimator import ProgressEstimator
 
 #: Rebuild the shared cache once its length exceeds this multiple of the longest live episode.
 REBUILD_FACTOR = 2
@@ -107,3 +110,21 @@ class BatchScorer:
         )
         self.cache = output.past_key_values
         self.valid = attention
+
+
+class EpisodeScorer:
+    """One episode scored step by step: a :class:`BatchScorer` of one row.
+
+    ``score_action(a)`` returns c_t for the next action; ``observe(o)`` adds the env's answer
+    (its tokens go in with the next action, so each step is one forward pass over its new tokens).
+    """
+
+    def __init__(self, estimator: ProgressEstimator, task: str, observation: str):
+        self._batch = BatchScorer(estimator, rows=1)
+        self._batch.start(0, task, observation)
+
+    def score_action(self, action: str) -> float:
+        return self._batch.score_actions({0: action})[0]
+
+    def observe(self, observation: str) -> None:
+        self._batch.observe(0, observation)

@@ -19,17 +19,21 @@ Example:
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from transformers import AutoModel, AutoTokenizer, DynamicCache
+from transformers import AutoModel, AutoTokenizer
 
 from .checkpoints import is_lora, load_head, load_model, read_config, save_head, save_model, write_config
 from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
 from .trajectories import Trajectory
+
+if TYPE_CHECKING:
+    from .batch_scorer import EpisodeScorer
 
 CONFIG_FILE = "spa_estimator.json"
 HEAD_FILE = "head.safetensors"
@@ -117,7 +121,9 @@ class ProgressEstimator(nn.Module):
         return out
 
     def scorer(self, task: str, observation: str) -> EpisodeScorer:
-        """An incremental scorer for an episode that starts with ``task`` and ``observation``."""
+        """An incremental (KV-cached) scorer for an episode that starts with ``task`` and ``observation``."""
+        from .batch_scorer import EpisodeScorer
+
         return EpisodeScorer(self, task, observation)
 
     # -- persistence ----------------------------------------------------------------------------
@@ -138,37 +144,3 @@ class ProgressEstimator(nn.Module):
         estimator = cls(backbone, tokenizer, config["head_hidden"], base_model_path=config["base_model_path"])
         load_head(estimator.head, folder / HEAD_FILE)
         return estimator
-
-
-class EpisodeScorer:
-    """Scores an episode step by step, keeping the backbone's KV cache between steps.
-
-    ``score_action(a)`` returns c_t for the next action; ``observe(o)`` adds the environment's
-    answer (its tokens are fed together with the next action, so each step is one forward pass
-    over only its new tokens).
-    """
-
-    def __init__(self, estimator: ProgressEstimator, task: str, observation: str):
-        self.estimator = estimator
-        self.cache = DynamicCache()
-        self.length = 0
-        self._pending = estimator.encoder.prompt(task, observation)
-
-    @torch.no_grad()
-    def score_action(self, action: str) -> float:
-        estimator = self.estimator
-        ids = self._pending + estimator.encoder.action(action)
-        self._pending = []
-        input_ids = torch.tensor([ids], device=estimator.device)
-        total = self.length + len(ids)
-        attention = torch.ones((1, total), dtype=torch.long, device=estimator.device)
-        output = estimator.backbone(
-            input_ids=input_ids, attention_mask=attention, past_key_values=self.cache, use_cache=True
-        )
-        self.cache = output.past_key_values
-        self.length = total
-        last = output.last_hidden_state[:, -1]
-        return float(estimator.head(last.to(estimator.head[0].weight.dtype)).squeeze())
-
-    def observe(self, observation: str) -> None:
-        self._pending = self.estimator.encoder.observation(observation)

@@ -6,7 +6,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from ..progress.estimator import EpisodeScorer, ProgressEstimator
+from ..progress.batch_scorer import EpisodeScorer
+from ..progress.estimator import ProgressEstimator
 
 #: Above this share of unknown tokens in the first observation, the estimator cannot serve the env.
 MAX_UNKNOWN_SHARE = 0.5
