@@ -19,10 +19,24 @@ def fixtures_root() -> Path | None:
 
 @pytest.fixture(scope="session")
 def alfworld_fixtures() -> Path:
+    return _engine_fixtures("alfworld")
+
+
+def _engine_fixtures(name: str) -> Path:
     root = fixtures_root()
-    if root is None or not (root / "alfworld").is_dir():
-        pytest.skip("ALFWorld fixtures not found: set SPA_GYM_FIXTURES or place shared/fixtures beside the repo")
-    return root / "alfworld"
+    if root is None or not (root / name).is_dir():
+        pytest.skip(f"{name} fixtures not found: set SPA_GYM_FIXTURES or place shared/fixtures beside the repo")
+    return root / name
+
+
+@pytest.fixture(scope="session")
+def webshop_fixtures() -> Path:
+    return _engine_fixtures("webshop")
+
+
+@pytest.fixture(scope="session")
+def virtualhome_fixtures() -> Path:
+    return _engine_fixtures("virtualhome")
 
 
 def untrained_but_varied(estimator):
