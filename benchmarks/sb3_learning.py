@@ -1,0 +1,183 @@
+"""stable-baselines3 MaskablePPO on a small SPA-ALFWorld-v0 suite: sparse vs SPA rewards. Prints JSON.
+
+Protocol (defaults; all seeded):
+  suite      the first --tasks train tasks whose expert plan is 5-8 commands; 20-step limit
+  agent      sb3-contrib MaskablePPO, MlpPolicy, 4 DummyVecEnv copies of make_sb3_env (admissible
+             commands as Discrete(64) with masks, hashed Box observations), n_steps 256,
+             batch 256, ent_coef 0.01; --budget env steps per run
+  estimator  the tiny model fine-tuned as a world model (every token) on 400 expert and
+             --walks noisy-expert (epsilon 0.5) trajectories of the suite, then trained as a
+             progress estimator on the walks (3 epochs); reused from --estimator if given
+  rewards    sparse: the env's reward (1 on a win); spa: SPARewardWrapper with alpha 1, beta 0 and
+             the final reward kept. beta is 0 because every masked action is admissible, so the
+             grounding term would be a constant +beta per step (it pays the agent to stall)
+  eval       success rate of the sampled policy over 50 episodes every --eval-every steps and
+             100 episodes at the end; a uniform policy over the live actions as the baseline
+Reported: per reward scheme, final success per seed, mean, and mean/sparse ratio; the random
+baseline; wall times; learning_curve PNG (--plot).
+
+    python3 benchmarks/sb3_learning.py [--seeds 0 1 2] [--budget 30000] [--plot sb3_learning.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import torch
+from sb3_contrib import MaskablePPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+import spa_gym  # noqa: F401
+from spa_gym.envs.alfworld.expert import plan_length
+from spa_gym.progress import (
+    EstimatorTrainingArgs,
+    ProgressEstimator,
+    collect_expert_trajectories,
+    collect_trajectories,
+    make_policy,
+    tiny_model_path,
+    train_estimator,
+)
+from spa_gym.progress.pretrain import pretrain_backbone
+from spa_gym.sb3 import make_sb3_env, success_rate
+from spa_gym.wrappers import TaskSubset
+
+LIMIT = 20
+
+
+def suite_tasks(count: int, shortest: int = 5, longest: int = 8) -> list[int]:
+    """The first ``count`` train tasks whose expert plan has ``shortest``..``longest`` commands."""
+    env = gym.make("SPA-ALFWorld-v0")
+    tasks: list[int] = []
+    index = 0
+    while len(tasks) < count:
+        env.reset(options={"task_index": index})
+        if shortest <= (plan_length(env.unwrapped.episode) or 0) <= longest:
+            tasks.append(index)
+        index += 1
+    return tasks
+
+
+def build_estimator(tasks: list[int], walks_count: int, out: Path) -> Path:
+    """World-model backbone + progress head trained on noisy-expert walks of the suite; returns its folder."""
+    env = TaskSubset(gym.make("SPA-ALFWorld-v0", max_episode_steps=LIMIT), tasks)
+    walks = collect_trajectories(env, make_policy("noisy-expert", env, epsilon=0.5, seed=0), walks_count, seed=0)
+    experts = collect_expert_trajectories(gym.make("SPA-ALFWorld-v0"), [tasks[i % len(tasks)] for i in range(400)])
+    backbone = pretrain_backbone(tiny_model_path(), experts + walks, out / "backbone", targets="all", progress=False)
+    estimator = ProgressEstimator.from_backbone(backbone)
+    train_estimator(estimator, walks, out / "estimator", EstimatorTrainingArgs(
+        epochs=3, lr=1e-3, backbone_lr=3e-5, patience=3, progress=False, tensorboard=False))
+    return out / "estimator" / "best"
+
+
+class SuccessCurve(BaseCallback):
+    """Success rate of the sampled policy every ``every`` env steps."""
+
+    def __init__(self, make_eval_env, every: int, episodes: int):
+        super().__init__()
+        self.make_eval_env, self.every, self.episodes = make_eval_env, every, episodes
+        self.points: list[tuple[int, float]] = []
+        self._next = 0
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self.points.append((self.num_timesteps, success_rate(self.model, self.make_eval_env, self.episodes)))
+            self._next += self.every
+        return True
+
+
+def train_once(tasks: list[int], estimator: ProgressEstimator | None, seed: int, budget: int,
+               eval_every: int) -> dict:
+    make_train = make_sb3_env(tasks=tasks, max_episode_steps=LIMIT, estimator=estimator, beta=0.0)
+    make_eval = make_sb3_env(tasks=tasks, max_episode_steps=LIMIT)
+    venv = DummyVecEnv([make_train] * 4)
+    model = MaskablePPO("MlpPolicy", venv, n_steps=256, batch_size=256, ent_coef=0.01, seed=seed)
+    curve = SuccessCurve(make_eval, eval_every, 50)
+    start = time.perf_counter()
+    model.learn(budget, callback=curve)
+    seconds = time.perf_counter() - start
+    final = success_rate(model, make_eval, 100)
+    venv.close()
+    return {"success": final, "curve": curve.points + [(budget, final)], "train_seconds": round(seconds, 1)}
+
+
+def plot(results: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for scheme, runs in results.items():
+        steps = [step for step, _ in runs[0]["curve"]]
+        means = [statistics.mean(run["curve"][i][1] for run in runs) for i in range(len(steps))]
+        ax.plot(steps, means, label=f"{scheme} (mean of {len(runs)} seeds)")
+        for run in runs:
+            ax.plot([s for s, _ in run["curve"]], [v for _, v in run["curve"]], alpha=0.25, color=ax.lines[-1].get_color())
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("success rate (sampled policy)")
+    ax.set_title("MaskablePPO on a small SPA-ALFWorld-v0 suite")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--tasks", type=int, default=8)
+    parser.add_argument("--budget", type=int, default=30_000)
+    parser.add_argument("--eval-every", type=int, default=5_000)
+    parser.add_argument("--walks", type=int, default=600)
+    parser.add_argument("--estimator", help="a saved estimator folder to reuse")
+    parser.add_argument("--plot", default="sb3_learning.png")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+
+    tasks = suite_tasks(args.tasks)
+    start = time.perf_counter()
+    estimator_dir = Path(args.estimator) if args.estimator else build_estimator(
+        tasks, args.walks, Path(tempfile.mkdtemp(prefix="spa-sb3-")))
+    estimator = ProgressEstimator.from_pretrained(estimator_dir).eval()
+    estimator_seconds = time.perf_counter() - start
+
+    runs: dict[str, list[dict]] = {"sparse": [], "spa": []}
+    for seed in args.seeds:
+        runs["sparse"].append(train_once(tasks, None, seed, args.budget, args.eval_every))
+        runs["spa"].append(train_once(tasks, estimator, seed, args.budget, args.eval_every))
+    sparse_mean = statistics.mean(run["success"] for run in runs["sparse"])
+    summary = {
+        "tasks": tasks,
+        "budget_env_steps": args.budget,
+        "seeds": args.seeds,
+        "estimator": str(estimator_dir),
+        "estimator_seconds": round(estimator_seconds, 1),
+        "random_policy_success": success_rate(None, make_sb3_env(tasks=tasks, max_episode_steps=LIMIT), 100),
+    }
+    for scheme, scheme_runs in runs.items():
+        mean = statistics.mean(run["success"] for run in scheme_runs)
+        summary[scheme] = {
+            "success_per_seed": [run["success"] for run in scheme_runs],
+            "success_mean": round(mean, 3),
+            "ratio_to_sparse": round(mean / sparse_mean, 3) if sparse_mean else None,
+            "train_seconds_median": statistics.median(run["train_seconds"] for run in scheme_runs),
+            "curve_mean": [
+                (step, round(statistics.mean(run["curve"][i][1] for run in scheme_runs), 3))
+                for i, (step, _) in enumerate(scheme_runs[0]["curve"])
+            ],
+        }
+    if args.plot:
+        plot(runs, args.plot)
+        summary["plot"] = args.plot
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
