@@ -1,0 +1,183 @@
+"""The offline WebShop search: Lucene-like analyzer, BM25 ranking, sharing and the disk cache."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from spa_gym.envs.webshop import search as search_module
+from spa_gym.envs.webshop.search import SearchIndex, analyze, default_cache_dir, document_text, tokenize
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SearchIndex, "_shared", {})
+
+
+def _product(asin: str, title: str, **fields) -> dict:
+    return {"asin": asin, "Title": title, "Description": "", "BulletPoints": [], "options": {}, **fields}
+
+
+#: Hand-made catalog; BM25 (k1 0.9, b 0.4, avgdl 2.5) worked out by hand in test_ranking_exact_order.
+CATALOG = [
+    _product("P0", "red lamp shade"),
+    _product("P1", "red red lamp"),
+    _product("P2", "blue lamp"),
+    _product("P3", "red sofa"),
+    _product("P4", "red lamp shade"),
+    _product("P5", "green chair"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Women's Slip-On Loafers, 6.5 US", ["Women's", "Slip", "On", "Loafers", "6.5", "US"]),
+        ("1,000.50 $9.99 3-pack 12x 9.5wide", ["1,000.50", "9.99", "3", "pack", "12x", "9.5wide"]),
+        (
+            "e.g. www.amazon.com rock'n'roll l'eau 'quoted' dummy_attr __init__",
+            ["e.g", "www.amazon.com", "rock'n'roll", "l'eau", "quoted", "dummy_attr", "__init__"],
+        ),
+        ("a b c 1 2 中文abc カタカナ", ["a", "b", "c", "1", "2", "中", "文", "abc", "カタカナ"]),
+        ("color:black color: black", ["color:black", "color", "black"]),
+        ("", []),
+        ("-- $ % ()", []),
+    ],
+)
+def test_tokenize(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens
+
+
+def test_tokenize_cuts_long_tokens_at_255() -> None:
+    assert tokenize("a" * 300) == ["a" * 255, "a" * 45]
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("The Women's shoes are for running, and it's 9.5 in size", ["women", "shoe", "run", "9.5", "size"]),
+        ("us xs gas", ["us", "xs", "ga"]),  # 1-2 letter words are not stemmed (Lucene's Porter), 'gas' is
+        ("A Boy\u2019s TOYS", ["boi", "toi"]),
+        (
+            (
+                "a an and are as at be but by for if in into is it no not of on or such that the their then there "
+                "these they this to was will with"
+            ),
+            [],
+        ),
+    ],
+)
+def test_analyze(text: str, terms: list[str]) -> None:
+    assert analyze(text) == terms
+
+
+def test_document_text_is_the_original_contents() -> None:
+    product = _product("B1", "Lamp", Description="Bright LIGHT.", BulletPoints=["Warm", "Cheap"],
+                       options={"color": ["red", "navy blue"], "size": ["s"]})
+    assert document_text(product) == "lamp bright light. warm color: red, navy blue, and size: s"
+    assert document_text(_product("B2", "Lamp")) == "lamp   "
+
+
+def test_ranking_exact_order() -> None:
+    # idf(red) = idf(lamp) = ln(1 + 2.5/4.5); tf part tf/(tf + 0.9*(0.6 + 0.4*dl/2.5)):
+    # P1 2/2.972 + 1/1.972 > P0 = P4 = 2/1.972 > P2 = P3 = 1/1.828; P5 has neither term.
+    index = SearchIndex(CATALOG)
+    assert index.search("red lamp") == ["P1", "P0", "P4", "P2", "P3"]
+    assert index.search("RED Lamps!") == ["P1", "P0", "P4", "P2", "P3"]
+    # Shorter documents win on a single term; a repeated query term only scales scores.
+    assert index.search("lamp") == index.search("lamp lamp") == ["P2", "P0", "P1", "P4"]
+    assert index.search("sofa chair") == ["P3", "P5"]
+    assert index.search("red lamp", k=2) == ["P1", "P0"]
+    assert index.search("the and of") == index.search("purple") == index.search("") == []
+
+
+def test_scores_follow_lucene_bm25() -> None:
+    index = SearchIndex(CATALOG)
+    scores = index._bm25.get_scores_from_ids([index._bm25.vocab_dict["red"]])
+    idf = math.log(1 + (6 - 4 + 0.5) / (4 + 0.5))
+    expected = [idf * tf / (tf + 0.9 * (0.6 + 0.4 * length / 2.5)) for tf, length in [(1, 3), (2, 3), (0, 2), (1, 2), (1, 3), (0, 2)]]
+    assert [scores[doc] for doc in (2, 5)] == [0, 0]
+    # Lucene 8 drops the constant (k1 + 1) factor of older BM25 formulas; either scale ranks the same.
+    scale = scores[0] / expected[0]
+    assert scale == pytest.approx(1.0) or scale == pytest.approx(1.9)
+    assert [scores[doc] for doc in (0, 1, 3, 4)] == pytest.approx([scale * expected[doc] for doc in (0, 1, 3, 4)])
+
+
+def test_ties_break_by_catalog_order_even_at_the_cut() -> None:
+    products = [_product(f"T{i:02d}", "same lamp") for i in range(60)]
+    assert SearchIndex(products).search("lamp") == [f"T{i:02d}" for i in range(50)]
+    assert SearchIndex(products[::-1]).search("lamp") == [f"T{i:02d}" for i in range(59, 9, -1)]
+    mixed = [*products[:30], _product("BEST", "lamp"), *products[30:]]
+    assert SearchIndex(mixed).search("lamp", k=3) == ["BEST", "T00", "T01"]
+
+
+def test_call_gives_top_50_and_empty_catalog_finds_nothing() -> None:
+    products = [_product(f"T{i:02d}", "lamp") for i in range(70)]
+    assert len(SearchIndex(products)("lamp")) == 50
+    assert SearchIndex([]).search("lamp") == []
+
+
+def test_shared_returns_one_object_per_key(tmp_path: Path) -> None:
+    first = SearchIndex.shared("catalog", CATALOG, cache_dir=tmp_path)
+    assert SearchIndex.shared("catalog", CATALOG, cache_dir=tmp_path) is first
+    assert SearchIndex.shared("other", CATALOG, cache_dir=tmp_path) is not first
+    with pytest.raises(ValueError, match="first built for another catalog"):
+        SearchIndex.shared("catalog", CATALOG[:3], cache_dir=tmp_path)
+
+
+def test_disk_cache_round_trip_gives_identical_rankings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = SearchIndex.shared("built", CATALOG, cache_dir=tmp_path)
+    folders = list(tmp_path.iterdir())
+    assert len(folders) == 1 and folders[0].name.startswith("bm25-")  # no staging folder left behind
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the cached index should have been loaded, not rebuilt")
+
+    monkeypatch.setattr(SearchIndex, "_build", staticmethod(no_build))
+    loaded = SearchIndex.shared("loaded", CATALOG, cache_dir=tmp_path)
+    assert loaded is not built
+    for query in ("red lamp", "lamp", "sofa chair", "shade", "nothing"):
+        assert loaded.search(query) == built.search(query)
+
+
+def test_cache_is_keyed_by_content_and_incomplete_folders_are_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    SearchIndex.shared("a", CATALOG, cache_dir=tmp_path)
+    [catalog_folder] = tmp_path.iterdir()
+    SearchIndex.shared("b", [*CATALOG[:5], _product("P5", "green armchair")], cache_dir=tmp_path)
+    folders = sorted(tmp_path.iterdir())
+    assert len(folders) == 2
+    (catalog_folder / "asins.json").unlink()  # as if a copy had been cut short
+    builds = []
+    build = SearchIndex._build
+    monkeypatch.setattr(SearchIndex, "_build", staticmethod(lambda *args: builds.append(1) or build(*args)))
+    rebuilt = SearchIndex.shared("c", CATALOG, cache_dir=tmp_path)
+    assert builds == [1] and rebuilt.search("red lamp") == ["P1", "P0", "P4", "P2", "P3"]
+    assert sorted(tmp_path.iterdir()) == folders
+    assert all((folder / "asins.json").is_file() for folder in folders)
+
+
+def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SPA_GYM_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "webshop"
+    monkeypatch.delenv("SPA_GYM_HOME")
+    assert default_cache_dir() == Path.home() / ".cache" / "spa_gym" / "webshop"
+
+
+def test_analyzer_version_is_part_of_the_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    asins, documents = ["P0"], ["red lamp"]
+    before = search_module._catalog_hash(asins, documents)
+    monkeypatch.setattr(search_module, "ANALYZER_VERSION", search_module.ANALYZER_VERSION + 1)
+    assert search_module._catalog_hash(asins, documents) != before
+
+
+def test_any_query_is_answered() -> None:
+    index = SearchIndex(CATALOG)
+    queries = ["", " ", "\ud800lamp\udfff", "\x00red\uffff", "\U0001f600 lamp", "[" * (1 << 20), "lamp " * (1 << 18)]
+    answers = [index.search(query) for query in queries]
+    assert answers[:2] == [[], []] and answers[5] == []
+    assert answers[2] == answers[4] == answers[6] == ["P2", "P0", "P1", "P4"]
+    assert answers[3] == ["P1", "P3", "P0", "P4"]  # red: tf 2 in 3 terms > tf 1 in 2 > tf 1 in 3
