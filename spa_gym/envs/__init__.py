@@ -11,6 +11,7 @@ import gymnasium as gym
 #: id -> (entry point, default step limit as in SPA-RL).
 ENV_SPECS: dict[str, tuple[str, int]] = {
     "SPA-ALFWorld-v0": ("spa_gym.envs.alfworld.env:ALFWorldEnv", 40),
+    "SPA-WebShop-v0": ("spa_gym.envs.webshop.env:WebShopEnv", 10),
 }
 
 

@@ -36,6 +36,7 @@ import re
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -231,7 +232,10 @@ class SearchIndex:
             index._bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False) if asins else None
             return index
         index._bm25 = cls._build(documents, index.k1, index.b)
-        _save(index, folder)
+        try:
+            _save(index, folder)
+        except OSError as error:  # a read-only or full cache folder costs speed, not the index
+            warnings.warn(f"cannot cache the WebShop search index in {folder} ({error}); it is kept in memory only")
         return index
 
 
