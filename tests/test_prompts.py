@@ -116,7 +116,19 @@ def test_templated_thoughts():
     assert templated_thought("examine mug 1") == "I examine mug 1 to check it."
     assert templated_thought("inventory") == "I check the inventory."
     assert templated_thought("look") == "I look around."
-    assert templated_thought("click[Buy Now]") == "I will click[Buy Now]."
+    assert templated_thought("click[Buy Now]") == "The product and its options match the instruction, so I buy it."
+    assert templated_thought("search[red lamp]") == "I search the store for red lamp."
+    assert templated_thought("click[B0ABCDEF12]") == "Product B0ABCDEF12 looks like what the instruction asks for, so I open it."
+    assert templated_thought("click[< Prev]") == "I click < Prev to look elsewhere."
+    assert templated_thought("click[navy blue]") == "I choose navy blue."
+    assert templated_thought("walk to kitchen") == "I will walk to kitchen."
+
+
+def test_webshop_prompts():
+    react = get_prompt("SPA-WebShop-v0", "react")
+    assert react.example[0]["content"].startswith("WebShop [SEP] Instruction: [SEP] ")
+    assert [parse_action(turn["content"]) for turn in react.example if turn["role"] == "assistant"][-1] == "click[buy now]"
+    assert get_prompt("SPA-WebShop-v0", "compact").example == []
 
 
 def test_format_assistant_round_trips_through_the_parsers():

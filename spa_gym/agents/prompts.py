@@ -154,8 +154,13 @@ def templated_thought(action: str) -> str:
         'I put mug 1 in/on countertop 1.'
         >>> templated_thought("heat egg 1 with microwave 1")
         'I heat egg 1 with microwave 1.'
+        >>> templated_thought("click[Buy Now]")
+        'The product and its options match the instruction, so I buy it.'
     """
     action = " ".join(action.split())
+    shop = _shop_thought(action)
+    if shop:
+        return shop
     verb, _, rest = action.partition(" ")
     if verb == "go" and rest.startswith("to "):
         return f"I need to go to {rest[3:]}."
@@ -179,31 +184,59 @@ def templated_thought(action: str) -> str:
     return f"I will {action}." if action else "I am not sure what to do next."
 
 
+def _shop_thought(action: str) -> str | None:
+    """Thoughts for WebShop's ``search[...]`` and ``click[...]`` commands (None for anything else)."""
+    lowered = action.lower()
+    if lowered.startswith("search[") and lowered.endswith("]"):
+        return f"I search the store for {action[7:-1]}."
+    if not (lowered.startswith("click[") and lowered.endswith("]")):
+        return None
+    target = action[6:-1]
+    if target.lower() == "buy now":
+        return "The product and its options match the instruction, so I buy it."
+    if target.lower() in ("next >", "< prev", "back to search"):
+        return f"I click {target} to look elsewhere."
+    if re.fullmatch(r"b0[0-9a-z]{8}", target.lower()):
+        return f"Product {target} looks like what the instruction asks for, so I open it."
+    return f"I choose {target}."
+
+
 @cache
-def alfworld_example_episode() -> tuple[str, tuple[tuple[str, str], ...]]:
-    """The example episode: ``(initial observation, ((command, observation), ...))``, played by the
-    expert on ``TaskSuite(ALFWORLD_EXAMPLE_SPLIT).game(ALFWORLD_EXAMPLE_INDEX)`` in the 2.1.1 grammar.
+def expert_example_episode(env_id: str, split: str, index: int) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """An example episode: ``(initial observation, ((command, observation), ...))`` of the env's
+    expert on task ``index`` of ``split`` (the env's default settings otherwise).
 
-    Deterministic (the suite and the expert are), computed once per process.
+    Deterministic (the suites and the experts are), computed once per process. Raises
+    ``RuntimeError`` if the expert does not win.
     """
-    from ..envs.alfworld import ALFWorldEnv
+    import gymnasium as gym
 
-    env = ALFWorldEnv(split=ALFWORLD_EXAMPLE_SPLIT)
-    observation, _ = env.reset(options={"task_index": ALFWORLD_EXAMPLE_INDEX})
+    from .. import envs
+
+    envs.register_envs()
+    env = gym.make(env_id, split=split).unwrapped
+    observation, _ = env.reset(options={"task_index": index})
     steps: list[tuple[str, str]] = []
     won = False
     for _ in range(50):
         command = env.expert_action()
         if command is None:
             break
-        answer, _, won, _, _ = env.step(command)
+        answer, _, _, _, info = env.step(command)
         steps.append((command, answer))
+        won = info["won"]
         if won:
             break
-    if not won:  # pragma: no cover - guards a change of the suite or expert
-        raise RuntimeError("the ALFWorld expert did not solve the example task of the prompt")
     env.close()
+    if not won:  # pragma: no cover - guards a change of a suite or an expert
+        raise RuntimeError(f"the {env_id} expert did not solve the example task of the prompt")
     return observation, tuple(steps)
+
+
+def alfworld_example_episode() -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The ALFWorld example episode: the expert on ``TaskSuite(ALFWORLD_EXAMPLE_SPLIT).game(ALFWORLD_EXAMPLE_INDEX)``
+    in the 2.1.1 grammar."""
+    return expert_example_episode(ALFWORLD_ID, ALFWORLD_EXAMPLE_SPLIT, ALFWORLD_EXAMPLE_INDEX)
 
 
 def _example_messages(initial: str, steps: Sequence[tuple[str, str]], style: PromptStyle) -> list[dict[str, str]]:
@@ -223,10 +256,50 @@ def _alfworld_prompt(style: PromptStyle) -> EnvPrompt:
     return EnvPrompt(ALFWORLD_REACT_INSTRUCTION, _example_messages(initial, steps, "react"), "react", ALFWORLD_ID)
 
 
+# -- WebShop ------------------------------------------------------------------------------------
+
+WEBSHOP_ID = "SPA-WebShop-v0"
+
+#: The task of the WebShop example: goal 0 of the train split of the default generated catalog
+#: (a raised garden bed in a given color and size; the expert searches, opens it, picks both
+#: options and buys it in 5 steps).
+WEBSHOP_EXAMPLE_SPLIT = "train"
+WEBSHOP_EXAMPLE_INDEX = 0
+
+WEBSHOP_REACT_INSTRUCTION = """\
+You are shopping on WebShop, a simulated online store. Each episode gives you one instruction: the \
+product to buy, the attributes and options it must have, and a price limit. Every observation is \
+the page you are on, its parts separated by " [SEP] ".
+
+Commands you can use (one per turn):
+- search[keywords]: search the store (possible whenever the page shows a search box, as the first \
+page does)
+- click[button]: click a button shown on the page: a product id from the results, an option value \
+on a product page, "Buy Now", "Next >", "< Prev", "Back to Search", "Description", "Features", \
+"Reviews" or "Attributes"
+A command that the page does not offer changes nothing. The episode ends when you click "Buy Now"; \
+the purchase is scored by how well it matches the instruction.
+
+Answer every turn in exactly this format, with one command after "Action:" and nothing after it:
+Thought: <your reasoning about what to do next>
+Action: <one command>
+
+The first episode below is a solved example; your own task follows it."""
+
+WEBSHOP_COMPACT_INSTRUCTION = "You shop for the product in the instruction. Reply with search[...] or click[...] only."
+
+
+def _webshop_prompt(style: PromptStyle) -> EnvPrompt:
+    if style == "compact":
+        return EnvPrompt(WEBSHOP_COMPACT_INSTRUCTION, [], "compact", WEBSHOP_ID)
+    initial, steps = expert_example_episode(WEBSHOP_ID, WEBSHOP_EXAMPLE_SPLIT, WEBSHOP_EXAMPLE_INDEX)
+    return EnvPrompt(WEBSHOP_REACT_INSTRUCTION, _example_messages(initial, steps, "react"), "react", WEBSHOP_ID)
+
+
 # -- registry -----------------------------------------------------------------------------------
 
 #: Prompt builders by env id: ``builder(style) -> EnvPrompt``. Envs add theirs here.
-PROMPTS: dict[str, Callable[[PromptStyle], EnvPrompt]] = {ALFWORLD_ID: _alfworld_prompt}
+PROMPTS: dict[str, Callable[[PromptStyle], EnvPrompt]] = {ALFWORLD_ID: _alfworld_prompt, WEBSHOP_ID: _webshop_prompt}
 
 
 def register_prompt(env_id: str, builder: Callable[[PromptStyle], EnvPrompt]) -> None:
@@ -387,11 +460,14 @@ __all__ = [
     "ALFWORLD_COMMANDS",
     "ALFWORLD_EXAMPLE_INDEX",
     "ALFWORLD_EXAMPLE_SPLIT",
+    "WEBSHOP_EXAMPLE_INDEX",
+    "WEBSHOP_EXAMPLE_SPLIT",
     "OBSERVATION_PREFIX",
     "PROMPTS",
     "EnvPrompt",
     "PromptStyle",
     "alfworld_example_episode",
+    "expert_example_episode",
     "build_messages",
     "format_assistant",
     "format_observation",
