@@ -228,7 +228,8 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     run_parser.add_argument("--out", required=True, help="run folder (an interrupted run resumes from it)")
     run_parser.add_argument("--model", default=None, help="a local causal-LM folder (default: the tiny model)")
     run_parser.add_argument("--seed", type=int, default=0)
-    run_parser.add_argument("--eval-split", default="valid_unseen")
+    run_parser.add_argument("--eval-split", default=None,
+                            help="split to evaluate on (default: the env's; ALFWorld valid_unseen, WebShop test)")
     args = parser.parse_args(argv)
     if args.command == "run":
         from .pipeline import RunConfig, run_pipeline

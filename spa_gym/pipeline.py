@@ -6,9 +6,13 @@ with the same seed and the same number of iterations (the same env-step budget u
 lengths), one with sparse rewards and one with SPA rewards; the evaluation compares SFT, sparse
 PPO and SPA PPO and writes ``results.md`` and ``learning_curve.png``.
 
+The step limit is the preset's, capped at the benchmark's own (WebShop: 10).
+
 Example:
     >>> PRESETS["smoke"].sft_epochs
     2
+    >>> ENV_SETUPS["SPA-ALFWorld-v0"].eval_split
+    'valid_unseen'
 """
 
 from __future__ import annotations
@@ -74,6 +78,25 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+@dataclass(frozen=True)
+class EnvSetup:
+    """How the pipeline uses one env: its splits, the ``gym.make`` kwargs of the SFT demonstrations,
+    and the floor on generated tokens (a WebShop search repeats much of the instruction)."""
+
+    eval_split: str
+    demo_kwargs: dict[str, object]
+    min_new_tokens: int = 0
+
+
+#: Per env id. ALFWorld's SFT demonstrations come from the explorer expert, which knows only what
+#: the agent has seen, so they can be imitated from the observations.
+ENV_SETUPS: dict[str, EnvSetup] = {
+    "SPA-ALFWorld-v0": EnvSetup("valid_unseen", {"expert": "explorer"}),
+    "SPA-WebShop-v0": EnvSetup("test", {}, min_new_tokens=40),
+    "SPA-VirtualHome-v0": EnvSetup("test_unseen", {}),
+}
+
+
 @dataclass
 class RunConfig:
     """What ``spa-gym run`` was asked for (saved as ``config.json`` in the run folder)."""
@@ -82,7 +105,7 @@ class RunConfig:
     preset: str = "tiny"
     model: str | None = None  # a local causal-LM folder; default: the tiny model built locally
     seed: int = 0
-    eval_split: str = "valid_unseen"
+    eval_split: str | None = None  # default: the env's (ENV_SETUPS)
 
 
 class Pipeline:
@@ -95,8 +118,15 @@ class Pipeline:
         if saved.is_file() and json.loads(saved.read_text()) != asdict(config):
             raise ValueError(f"{self.out} holds a run with another configuration: {saved.read_text()}")
         saved.write_text(json.dumps(asdict(config), indent=2))
+        if config.env_id not in ENV_SETUPS:
+            raise ValueError(f"the pipeline knows {sorted(ENV_SETUPS)}, not {config.env_id!r}")
         self.config = config
-        self.preset = preset or PRESETS[config.preset]
+        self.setup = ENV_SETUPS[config.env_id]
+        self.eval_split = config.eval_split or self.setup.eval_split
+        preset = preset or PRESETS[config.preset]
+        benchmark_limit = gym.spec(config.env_id).max_episode_steps or preset.max_steps
+        self.preset = replace(preset, max_steps=min(preset.max_steps, benchmark_limit),
+                              max_new_tokens=max(preset.max_new_tokens, self.setup.min_new_tokens))
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
 
     def _env(self, split: str, **kwargs: object) -> gym.Env:
@@ -113,7 +143,7 @@ class Pipeline:
             return out
         demonstrations = self.out / "experts.jsonl"
         demonstrations.unlink(missing_ok=True)  # an interrupted SFT stage starts its data over
-        experts = collect_expert_trajectories(self._env("train", expert="explorer"), range(self.preset.expert_tasks),
+        experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs), range(self.preset.expert_tasks),
                                               path=demonstrations)
         policy = self._policy(self.config.model or tiny_model_path())
         train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
@@ -182,7 +212,7 @@ class Pipeline:
         if not path.with_suffix(".done").is_file():
             path.unlink(missing_ok=True)
             policy = self._policy(policy_dir)
-            envs = [self._env(self.config.eval_split) for _ in range(self.preset.ppo_envs)]
+            envs = [self._env(self.eval_split) for _ in range(self.preset.ppo_envs)]
             with TrajectoryWriter(path) as writer:
                 for start in range(0, self.preset.eval_episodes, len(envs)):
                     batch = envs[: min(len(envs), self.preset.eval_episodes - start)]
@@ -212,7 +242,7 @@ class Pipeline:
         lines = [
             f"# {self.config.env_id}, preset {self.config.preset}, seed {self.config.seed}",
             "",
-            f"Evaluated greedily on the first {self.preset.eval_episodes} tasks of {self.config.eval_split} "
+            f"Evaluated greedily on the first {self.preset.eval_episodes} tasks of {self.eval_split} "
             f"(step limit {self.preset.max_steps}); 95% intervals (Wilson for rates).",
             "",
             "| agent | episodes | success rate | average reward | grounding accuracy |",
