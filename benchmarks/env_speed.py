@@ -1,4 +1,11 @@
-"""How fast SPA-ALFWorld-v0 steps and resets, and how much memory an env takes. Prints JSON.
+"""How fast the spa-gym envs step and reset, and how much memory they take. Prints JSON.
+
+``--env alfworld`` (figures below), ``--env webshop`` (benchmarks/webshop_speed.py: steps/s at 1k and
+100k products, index build time, memory of 1 vs 8 envs), ``--env virtualhome``
+(benchmarks/virtualhome_speed.py: steps/s, resets/s, speed-up over the real simulator's env), or
+``--env all`` (default): one JSON object keyed by env, each part run in its own process.
+
+ALFWorld:
 
 Figures (median of ``--runs`` runs, one process, one core):
   steps_per_s          random admissible commands through ``gym.make`` (TimeLimit etc. included)
@@ -11,7 +18,7 @@ wrappers), so ``step_cost_ratio`` says how many null-env steps one ALFWorld step
 Reference (not measured here): the real ALFWorld/TextWorld engine does about 14 steps/s and
 1.4 s per reset on a 36-receptacle kitchen (shared/research/alfworld.md).
 
-    python3 benchmarks/env_speed.py [--runs 5] [--steps 20000] [--resets 300]
+    python3 benchmarks/env_speed.py [--env all] [--runs 5]
 """
 
 from __future__ import annotations
@@ -20,8 +27,11 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import gymnasium as gym
 
@@ -73,13 +83,7 @@ def mb_per_env() -> float:
     return size / 1e6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=20_000)
-    parser.add_argument("--resets", type=int, default=300)
-    args = parser.parse_args()
-
+def alfworld(args: argparse.Namespace) -> dict:
     env = gym.make("SPA-ALFWorld-v0", split="train")
     null = gym.wrappers.TimeLimit(gym.wrappers.OrderEnforcing(NullEnv()), 40)
     step_runs = [steps_per_s(env, args.steps, seed) for seed in range(args.runs)]
@@ -100,7 +104,28 @@ def main() -> None:
         "mb_per_env": round(mb_per_env(), 3),
         "reference_real_engine": {"steps_per_s": 14, "s_per_reset": 1.4},
     }
-    print(json.dumps(result, indent=2))
+    return result
+
+
+#: The other envs' benchmark scripts (each prints one JSON object).
+SCRIPTS = {"webshop": "webshop_speed.py", "virtualhome": "virtualhome_speed.py"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", choices=["all", "alfworld", *SCRIPTS], default="all")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20_000, help="ALFWorld steps per run")
+    parser.add_argument("--resets", type=int, default=300, help="ALFWorld resets per run")
+    args = parser.parse_args()
+    results = {}
+    if args.env in ("all", "alfworld"):
+        results["alfworld"] = alfworld(args)
+    for name, script in SCRIPTS.items():
+        if args.env in ("all", name):
+            command = [sys.executable, str(Path(__file__).with_name(script)), "--runs", str(args.runs)]
+            results[name] = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    print(json.dumps(results if args.env == "all" else results[args.env], indent=2))
 
 
 if __name__ == "__main__":
