@@ -12,6 +12,7 @@ import gymnasium as gym
 ENV_SPECS: dict[str, tuple[str, int]] = {
     "SPA-ALFWorld-v0": ("spa_gym.envs.alfworld.env:ALFWorldEnv", 40),
     "SPA-WebShop-v0": ("spa_gym.envs.webshop.env:WebShopEnv", 10),
+    "SPA-VirtualHome-v0": ("spa_gym.envs.virtualhome.env:VirtualHomeEnv", 40),
 }
 
 

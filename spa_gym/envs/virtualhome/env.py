@@ -1,0 +1,382 @@
+"""``SPA-VirtualHome-v0``: VirtualHome as SPA-RL/STeCa play it, as a Gymnasium text environment.
+
+The agent reads ``The task is Watch TV(Walk to the living room. ...).`` and answers with actions in
+words (``walk to home office``, ``switch on television``; a ReAct ``Thought: ... Action: ...``
+output works too). Each action goes through SPA-RL/STeCa's text protocol (:mod:`.text`) into a
+VirtualHome script line that the evolving-graph simulator (:mod:`.simulator`) executes; the reply is
+the states of what the character is close to, or ``Nothing happens.``. The episode is won, with
+reward 1.0, when the task's goal conditions hold (:mod:`.tasks`); SPA-RL's limit of 40 steps comes
+from the registration (``max_episode_steps``).
+
+Reset rebuilds everything (graph, bindings, goal tracking) from the task, unlike SPA-RL's
+exploration scripts, whose ``reset`` kept the previous rollout's world.
+
+Example:
+    >>> env = VirtualHomeEnv(split="test_seen")
+    >>> obs, info = env.reset(options={"task_id": "test_seen-0000"})
+    >>> obs
+    'The task is Pick up phone(find the phone and pick it up).'
+    >>> env.expert_action()
+    'Walk to phone'
+    >>> obs, reward, terminated, truncated, info = env.step("walk to phone")
+    >>> obs, info["grounded"]
+    ('coffee_table is CLEAN, phone is OFF and PLUGGED_IN and CLEAN, phone ON coffee_table. ', True)
+    >>> env.step("grab phone")[1:3]
+    (1.0, True)
+    >>> env.step("walk to kitchen")[0]
+    'Nothing happens.'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+from ..base import TextEnv
+from .expert import expert_command
+from .loader import Program, graph_diff_success, revised_graph
+from .script import ScriptLine, parse_script_line
+from .simulator import Simulator
+from .tasks import SPLITS, Goal, GoalTracker, Task, TaskSuite
+from .text import TEMPLATES, Binder, Outcome, act, humanize_command, render_observation
+
+#: Classes never offered in ``admissible_actions`` (structure, not things to act on).
+_STRUCTURE = frozenset({"floor", "wall", "ceiling", "window", "doorjamb", "door", "ceilinglamp", "walllamp",
+                        "powersocket", "character", "cpuscreen", "stovefan", "curtain", "photoframe", "orchid"})
+_TEMPLATE_RANK = {action: rank for rank, (action, _, _) in enumerate(TEMPLATES)}
+
+
+class VirtualHomeEnv(TextEnv):
+    """VirtualHome's households: walk, grab, open, switch on, sit, watch, type... to do a chore.
+
+    Args:
+        split: ``"train"`` (2,000 tasks), ``"test_seen"`` (247) or ``"test_unseen"`` (247: held-out
+            layouts and unseen activity compositions) of the generated suite.
+        strict_parity: reproduce SPA-RL/STeCa's nondeterministic quirks (class-wide state listing,
+            random binding of unknown names with the env's RNG, ``Error Input...`` on an empty
+            action); see :mod:`.text`.
+        render_mode: ``"ansi"`` or ``"human"``.
+        graph: a VirtualHome graph dict of your own (e.g. a TrimmedTestScene init graph); needs
+            ``program``.
+        program: with ``graph``: a :class:`.loader.Program` or ``{"title", "description", "script"}``
+            (script lines such as ``[WALK] <bedroom> (67)`` or ``(1.67)``). The episode is won when
+            the graph matches what the program ends in, by STeCa's graph-diff check (changed nodes
+            equal, removed edges absent, added edges present); the first id of each class in the
+            program is pre-bound, like their ``object_id_dict``; the expert replays the program's
+            lines (it does not replan). SPA-RL/STeCa drop mutual INSIDE edge pairs first: pass
+            ``loader.drop_mutual_inside(graph)`` for that.
+
+    ``reset`` options: ``task_id`` (``"train-0042"``) or ``task_index``; without them a task is drawn
+    with the env's seeded RNG. ``info`` has the contract keys plus ``task_type`` (activity),
+    ``title``, ``goal`` (the conditions as text), ``goal_progress`` (fraction met), ``layout_id``,
+    ``script_line`` (the bound line of the last step, ``""`` if none) and ``error`` (why the last
+    step failed, hidden from the agent; ``""`` otherwise).
+
+    ``admissible_actions`` is spa-gym's addition (the original offers no list): walking to the other
+    rooms and to the visible things of this room, then, for the things the character is CLOSE to
+    and holds, the template commands whose main preconditions hold (grab, open/close, switch, plug,
+    sit/lie, turn to/watch, put X on/in Y, drop, read, drink, put on, wash, eat, type, stand up,
+    sleep). It is a cheap guide, not a guarantee: a listed command can still fail.
+    """
+
+    def __init__(
+        self,
+        split: str = "train",
+        strict_parity: bool = False,
+        render_mode: str | None = None,
+        graph: Mapping[str, Any] | None = None,
+        program: Mapping[str, Any] | Any | None = None,
+    ):
+        super().__init__(render_mode=render_mode)
+        if split not in SPLITS:
+            raise ValueError(f"unknown VirtualHome split {split!r}; expected one of {SPLITS}")
+        if (graph is None) != (program is None):
+            raise ValueError("graph= and program= go together: pass a VirtualHome graph dict and the program "
+                             "({'title', 'description', 'script'}) whose end state is the goal")
+        self.split = split
+        self.strict_parity = bool(strict_parity)
+        self.suite: TaskSuite | None = TaskSuite(split) if graph is None else None
+        self.custom = None if graph is None else _ProgramTask(graph, program)
+        self.sim: Simulator | None = None
+        self.binder: Binder | None = None
+        self.tracker: GoalTracker | None = None
+        self.current: Task | None = None
+        self._goal_text: list[str] = []
+        self._last: Outcome | None = None
+        self._visible: frozenset[int] | None = None
+        self._admissible: list[str] | None = None
+        self._rooms: frozenset[int] = frozenset()
+
+    # -- tasks ------------------------------------------------------------------------------------
+    def num_tasks(self) -> int:
+        """How many tasks ``reset`` draws from."""
+        return 1 if self.suite is None else len(self.suite)
+
+    def task_ids(self) -> list[str]:
+        """Every task id ``reset(options={"task_id": ...})`` accepts."""
+        if self.suite is None:
+            return ["custom-0000"]
+        return [self.suite.task_id(i) for i in range(len(self.suite))]
+
+    def _select(self, options: dict[str, Any]) -> int:
+        unknown = set(options) - {"task_id", "task_index"}
+        if unknown:
+            raise ValueError(f"unknown reset options {sorted(unknown)}; use task_id or task_index")
+        if "task_id" in options:
+            if self.suite is None:
+                if options["task_id"] != "custom-0000":
+                    raise ValueError(f"unknown task id {options['task_id']!r}: this env plays one program, "
+                                     f"'custom-0000'")
+                return 0
+            return self.suite.index_of(options["task_id"])
+        if "task_index" in options:
+            index = int(options["task_index"])
+            if not 0 <= index < self.num_tasks():
+                raise IndexError(f"task_index {index} out of range: this env has {self.num_tasks()} tasks")
+            return index
+        return int(self.np_random.integers(self.num_tasks()))
+
+    # -- TextEnv hooks ----------------------------------------------------------------------------
+    def _reset_task(self, options: dict[str, Any]) -> str:
+        index = self._select(options)
+        if self.custom is not None:
+            task, (pristine, self._rooms) = self.custom.task, self.custom.start
+        else:
+            task, (pristine, self._rooms) = self.suite.task(index), _start(self.split, index)
+        self.current = task
+        self.task_id = task.task_id
+        self.sim = pristine.clone()
+        self._visible = self._admissible = None
+        self.binder = Binder(task.bindings, strict=self.strict_parity, rng=self.np_random)
+        self.tracker = GoalTracker(task.goal)
+        if self.custom is not None:
+            self.custom.reset()
+        self.task = task.message
+        self._goal_text = self.custom.describe() if self.custom is not None else task.goal.describe(
+            self.sim.class_name)
+        self._last = None
+        return task.message
+
+    def _step_text(self, action: str) -> tuple[str, float, bool, bool]:
+        sim, binder, tracker = self._require()
+        outcome = act(action, sim, binder, strict=self.strict_parity, render=False)
+        if outcome.success:
+            self._admissible = None
+            self._visible = sim.visible_ids()
+            outcome = replace(outcome, observation=render_observation(sim, strict=self.strict_parity,
+                                                                      visible=self._visible))
+            tracker.record(outcome.line)
+            if self.custom is not None:
+                self.custom.record(outcome.line)
+            self.won = self.custom.satisfied(sim) if self.custom is not None else tracker.satisfied(sim)
+        self._last = outcome
+        return outcome.observation, 1.0 if self.won else 0.0, self.won, outcome.success
+
+    def admissible_actions(self) -> list[str]:
+        sim, _, _ = self._require()
+        if self._admissible is None:  # computed once per state: a failed step changes nothing
+            if self._visible is None:
+                self._visible = sim.visible_ids()
+            self._admissible = admissible_commands(sim, visible=self._visible, rooms=self._rooms)
+        return list(self._admissible)
+
+    def _extra_info(self) -> dict[str, Any]:
+        sim, _, tracker = self._require()
+        task = self.current
+        last = self._last
+        progress = (self.custom.progress(sim) if self.custom is not None
+                    else task.goal.progress(sim, tracker.matched))
+        return {
+            "task_type": task.activity, "title": task.title, "goal": list(self._goal_text),
+            "goal_progress": progress, "layout_id": task.layout_id,
+            "script_line": "" if last is None or last.line is None else str(last.line),
+            "error": "" if last is None or last.success else last.error,
+        }
+
+    # -- extras -----------------------------------------------------------------------------------
+    def expert_action(self) -> str | None:
+        """The expert's next command from the current state (``None`` once won or when stuck)."""
+        sim, binder, tracker = self._require()
+        if self.won:
+            return None
+        if self.custom is not None:
+            return self.custom.next_command(sim)
+        return expert_command(sim, binder, self.current.goal, tracker.matched, strict=self.strict_parity)
+
+    def _require(self) -> tuple[Simulator, Binder, GoalTracker]:
+        if self.sim is None or self.binder is None or self.tracker is None:
+            raise RuntimeError("call reset() before step() or before asking for the state")
+        return self.sim, self.binder, self.tracker
+
+
+@lru_cache(maxsize=32)
+def _start(split: str, index: int) -> tuple[Simulator, frozenset[int]]:
+    """A suite task's initial simulator (parsed once, cloned at each reset) and its room ids."""
+    return _starting_point(TaskSuite(split).task(index).graph)
+
+
+def _starting_point(graph: Mapping[str, Any]) -> tuple[Simulator, frozenset[int]]:
+    sim = Simulator(graph)
+    return sim, frozenset(i for i in sim.node_ids() if sim.room_of(i) == i)
+
+
+# --------------------------------------------------------------------------------------------------
+# Admissible commands.
+# --------------------------------------------------------------------------------------------------
+
+def admissible_commands(sim: Simulator, *, visible: frozenset[int] | None = None,
+                        rooms: frozenset[int] | None = None) -> list[str]:
+    """spa-gym's list of likely-valid commands in the state of ``sim`` (see :class:`VirtualHomeEnv`);
+    ``visible`` (``sim.visible_ids()``) and ``rooms`` (the room ids) may be passed when known.
+
+    Example:
+        >>> env = VirtualHomeEnv(split="test_seen")
+        >>> _ = env.reset(options={"task_index": 0})
+        >>> admissible_commands(env.sim)[:3]
+        ['Walk to bathroom', 'Walk to dining room', 'Walk to home office']
+    """
+    char, name = sim.character_id, sim.class_name
+    commands: set[tuple[int, str]] = set()
+
+    def add(action: str, *ids: int) -> None:
+        commands.add((_TEMPLATE_RANK[action], humanize_command(action, tuple(name(i) for i in ids))))
+
+    states = sim.states(char)
+    seated = "SITTING" in states or "LYING" in states
+    held = sorted({i for i in sim.held() if i is not None})
+    if visible is None:
+        visible = sim.visible_ids()
+    if rooms is None:
+        rooms = frozenset(i for i in visible if sim.room_of(i) == i)
+    if seated:
+        add("STANDUP")
+        add("SLEEP")
+    else:
+        commands.update(_walks(sim, visible, rooms, tuple(held)))
+    facing = sim.targets(char, "FACING")
+    surfaces: list[int] = []
+    for node_id in sorted(sim.targets(char, "CLOSE")):
+        if node_id not in visible or node_id in held or name(node_id) in _STRUCTURE:
+            continue
+        props, node_states = sim.properties(node_id), sim.states(node_id)
+        if "GRABBABLE" in props and len(held) < 2:
+            add("GRAB", node_id)
+        if "CAN_OPEN" in props:
+            add("CLOSE" if "OPEN" in node_states else "OPEN", node_id)
+        if "HAS_SWITCH" in props:
+            add("SWITCHOFF" if "ON" in node_states else "SWITCHON", node_id)
+        if "HAS_PLUG" in props and "PLUGGED_OUT" in node_states:
+            add("PLUGIN", node_id)
+        if not seated and "SITTABLE" in props:
+            add("SIT", node_id)
+        if "LIEABLE" in props and "LYING" not in states:
+            add("LIE", node_id)
+        if "LOOKABLE" in props:
+            add("WATCH" if node_id in facing else "TURNTO", node_id)
+        if "EATABLE" in props:
+            add("EAT", node_id)
+        if "DIRTY" in node_states or "BODY_PART" in props:
+            add("WASH", node_id)
+        if name(node_id) == "keyboard":
+            add("TYPE", node_id)
+        if "SURFACES" in props or ("CONTAINERS" in props and "CLOSED" not in node_states):
+            surfaces.append(node_id)
+    for item in held:
+        props = sim.properties(item)
+        add("DROP", item)
+        if "READABLE" in props:
+            add("READ", item)
+        if "DRINKABLE" in props or "RECIPIENT" in props:
+            add("DRINK", item)
+        if "CLOTHES" in props:
+            add("PUTON", item)
+        for target in surfaces:
+            if name(target) != name(item):
+                add("PUTIN" if "CONTAINERS" in sim.properties(target) else "PUTBACK", item, target)
+    return [text for _, text in sorted(commands)]
+
+
+def _walks(sim: Simulator, visible: frozenset[int], rooms: frozenset[int],
+           held: tuple[int, ...]) -> list[tuple[int, str]]:
+    """``(rank, "Walk to X")`` for the other rooms (first) and the visible things of this room."""
+    here = sim.room_of(sim.character_id)
+    walks = [(-1, humanize_command("WALK", (sim.class_name(room),))) for room in rooms if room != here]
+    rank = _TEMPLATE_RANK["WALK"]
+    for node_id in visible:  # the character's room, held objects and rooms
+        if node_id in rooms or node_id in held:
+            continue
+        name = sim.class_name(node_id)
+        if name not in _STRUCTURE and "BODY_PART" not in sim.properties(node_id):
+            walks.append((rank, humanize_command("WALK", (name,))))
+    return walks
+
+
+# --------------------------------------------------------------------------------------------------
+# A user's own graph and program.
+# --------------------------------------------------------------------------------------------------
+
+class _ProgramTask:
+    """A graph and a program of the user's: the goal is the program's end state, checked as STeCa
+    does (:func:`.loader.graph_diff_success` against :func:`.loader.revised_graph`); the first id of
+    each class in the program is pre-bound (their ``object_id_dict``); the expert replays the program."""
+
+    def __init__(self, graph: Mapping[str, Any], program: Program | Mapping[str, Any] | Any):
+        def field(name: str) -> Any:
+            value = program.get(name) if isinstance(program, Mapping) else getattr(program, name, None)
+            if value is None and name == "script":
+                value = program.get("lines") if isinstance(program, Mapping) else getattr(program, "lines", None)
+            if value is None:
+                raise ValueError(f"program= needs a {name!r} (title, description and script lines), "
+                                 f"got {program!r:.120}")
+            return value
+
+        title, description = str(field("title")), str(field("description"))
+        lines = [line if isinstance(line, ScriptLine) else parse_script_line(str(line), dataset_ids=True)
+                 for line in field("script")]
+        self.start = _starting_point(graph)
+        final = self.start[0].clone()
+        for line in lines:
+            ok, message = final.execute(line)
+            if not ok:
+                raise ValueError(f"program line {str(line)!r} fails on the graph: {message}")
+        self.lines = tuple(lines)
+        self.commands = [humanize_command(line.action, [name for name, _ in line.args]) for line in lines]
+        revised = revised_graph(self.start[0].graph(), final.graph())
+        self.parts = [{"nodes": [node]} for node in revised["nodes"]]
+        self.parts += [{"revised_nodes": [edge]} for edge in revised["revised_nodes"]]
+        self.parts += [{"revised_add_edges": [edge]} for edge in revised["revised_add_edges"]]
+        self.revised = revised
+        bindings: dict[str, int] = {}
+        for line in lines:
+            for name, node_id in line.args:
+                bindings.setdefault(name, node_id)
+        self.task = Task("custom-0000", "custom", title, description, 0, 0, dict(graph), Goal(),
+                         tuple(sorted(bindings.items())))
+        self.done = 0
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def record(self, line: ScriptLine) -> None:
+        if self.done < len(self.lines) and line == self.lines[self.done]:
+            self.done += 1
+
+    def next_command(self, sim: Simulator) -> str | None:
+        return self.commands[self.done] if self.done < len(self.commands) else None
+
+    def satisfied(self, sim: Simulator) -> bool:
+        return graph_diff_success(sim, self.revised)
+
+    def progress(self, sim: Simulator) -> float:
+        if not self.parts:
+            return 1.0
+        return sum(graph_diff_success(sim, part) for part in self.parts) / len(self.parts)
+
+    def describe(self) -> list[str]:
+        revised = self.revised
+        return ([f"{node['class_name']} ({node['id']}) {' and '.join(sorted(node['states']))}"
+                 for node in revised["nodes"]]
+                + [f"no edge {e['from_id']} {e['relation_type']} {e['to_id']}" for e in revised["revised_nodes"]]
+                + [f"edge {e['from_id']} {e['relation_type']} {e['to_id']}" for e in revised["revised_add_edges"]])

@@ -1,0 +1,462 @@
+"""VirtualHome graph dicts: validation and a fast, indexed, copy-on-write graph state.
+
+A VirtualHome graph is ``{"nodes": [...], "edges": [...]}``. A node has ``id`` (int),
+``class_name`` (str), ``properties`` and ``states`` (lists of enum names) and optionally
+``category`` (``"Rooms"`` marks rooms) plus any other fields (``prefab_name``, ``bounding_box``),
+which are kept verbatim. An edge is ``{"from_id", "relation_type", "to_id"}``. Enum names are
+accepted in any case and stored upper-case, as VirtualHome does; exact duplicate edges are dropped
+on load (as VirtualHome's ``EnvironmentGraph`` does). Anything else malformed raises
+:class:`GraphError` naming the node or edge and what was expected.
+
+:class:`Graph` keeps edges in two indexes, ``(from_id, relation) -> {to_id}`` and
+``(relation, to_id) -> {from_id}``, so every query and update is O(1) per edge touched.
+``clone`` is cheap: both copies share the edge sets until one of them writes to a set.
+
+VirtualHome itself keeps a copy-on-write overlay over the loaded graph, and a few actions take "the
+first" node of an edge set in Python set iteration order (GRAB remembers the first support of the
+object). :meth:`Graph.ordered_targets` reproduces that order: it replays, with real Python sets, what
+the overlay does to them (added edges in a per-key set that is deep-copied at every successful step
+and merged with the loaded edges whenever it is read). Simulators call :meth:`Graph.commit_step`
+after each successful line.
+
+Example:
+    >>> g = Graph.from_dict({
+    ...     "nodes": [{"id": 1, "class_name": "kitchen", "category": "Rooms", "properties": [], "states": []},
+    ...               {"id": 2, "class_name": "cup", "properties": ["grabbable"], "states": ["CLEAN"]}],
+    ...     "edges": [{"from_id": 2, "relation_type": "inside", "to_id": 1}]})
+    >>> sorted(g.targets(2, "INSIDE")), g.info(2).properties
+    ([1], frozenset({'GRABBABLE'}))
+    >>> h = g.clone(); h.remove_edge(2, "INSIDE", 1)
+    >>> g.has_edge(2, "INSIDE", 1), h.has_edge(2, "INSIDE", 1)
+    (True, False)
+    >>> Graph.from_dict({"nodes": [], "edges": [{"from_id": 1, "relation_type": "ON", "to_id": 2}]})
+    Traceback (most recent call last):
+    ...
+    spa_gym.envs.virtualhome.graph.GraphError: edge #0: from_id 1 is not the id of any node
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: VirtualHome's ``Relation`` enum.
+RELATIONS: tuple[str, ...] = ("ON", "INSIDE", "BETWEEN", "CLOSE", "FACING", "HOLDS_RH", "HOLDS_LH", "SITTING")
+#: VirtualHome's ``State`` enum.
+STATES: tuple[str, ...] = (
+    "CLOSED", "OPEN", "ON", "OFF", "SITTING", "DIRTY", "CLEAN", "LYING", "PLUGGED_IN", "PLUGGED_OUT",
+)
+#: VirtualHome's ``Property`` enum.
+PROPERTIES: tuple[str, ...] = (
+    "SURFACES", "GRABBABLE", "SITTABLE", "LIEABLE", "HANGABLE", "DRINKABLE", "EATABLE", "RECIPIENT",
+    "CUTTABLE", "POURABLE", "CAN_OPEN", "HAS_SWITCH", "READABLE", "LOOKABLE", "CONTAINERS", "CLOTHES",
+    "PERSON", "BODY_PART", "COVER_OBJECT", "HAS_PLUG", "HAS_PAPER", "MOVABLE", "CREAM",
+)
+#: The category that marks room nodes.
+ROOM_CATEGORY = "Rooms"
+
+_RELATION_SET = frozenset(RELATIONS)
+_STATE_SET = frozenset(STATES)
+_PROPERTY_SET = frozenset(PROPERTIES)
+_NODE_KEYS = ("id", "class_name", "properties", "states")
+_EDGE_KEYS = ("from_id", "relation_type", "to_id")
+_EMPTY: frozenset[int] = frozenset()
+
+
+class GraphError(ValueError):
+    """A graph dict that VirtualHome cannot load; the message names the node/edge and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """The fields of a node that actions never change."""
+
+    id: int
+    class_name: str
+    category: str | None
+    properties: frozenset[str]
+    property_list: tuple[str, ...]
+    extra: tuple[tuple[str, Any], ...]
+
+    @property
+    def is_room(self) -> bool:
+        return self.category == ROOM_CATEGORY
+
+    def __str__(self) -> str:
+        return f"<{self.class_name}> ({self.id})"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _enum_names(where: str, field: str, values: Any, allowed: frozenset[str]) -> tuple[str, ...]:
+    if not isinstance(values, (list, tuple)):
+        raise GraphError(f"{where}: '{field}' must be a list of names, got {_short(values)}")
+    names: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or value.upper() not in allowed:
+            raise GraphError(f"{where}: unknown {field[:-1] if field != 'properties' else 'property'} "
+                             f"{_short(value)}; expected one of {', '.join(sorted(allowed))}")
+        name = value.upper()
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _parse_node(index: int, raw: Any) -> tuple[NodeInfo, tuple[str, ...]]:
+    if not isinstance(raw, Mapping):
+        raise GraphError(f"node #{index}: expected a dict, got {_short(raw)}")
+    for key in _NODE_KEYS:
+        if key not in raw:
+            raise GraphError(f"node #{index}: missing key '{key}' (a node needs {', '.join(_NODE_KEYS)})")
+    node_id = raw["id"]
+    if not _is_int(node_id):
+        raise GraphError(f"node #{index}: 'id' must be an int, got {_short(node_id)}")
+    where = f"node #{index} (id {node_id})"
+    class_name = raw["class_name"]
+    if not isinstance(class_name, str) or not class_name:
+        raise GraphError(f"{where}: 'class_name' must be a non-empty str, got {_short(class_name)}")
+    category = raw.get("category")
+    if category is not None and not isinstance(category, str):
+        raise GraphError(f"{where}: 'category' must be a str or null, got {_short(category)}")
+    properties = _enum_names(where, "properties", raw["properties"], _PROPERTY_SET)
+    states = _enum_names(where, "states", raw["states"], _STATE_SET)
+    extra = tuple((key, copy.deepcopy(value)) for key, value in raw.items()
+                  if key not in ("id", "class_name", "category", "properties", "states"))
+    info = NodeInfo(node_id, class_name, category, frozenset(properties), properties, extra)
+    return info, states
+
+
+def _relation_name(index: int, written: Any) -> str:
+    if not isinstance(written, str) or written.upper() not in _RELATION_SET:
+        raise GraphError(f"edge #{index}: unknown relation_type {_short(written)}; "
+                         f"expected one of {', '.join(RELATIONS)}")
+    return written.upper()
+
+
+def _check_edge(index: int, raw: Any, nodes: Mapping[int, NodeInfo]) -> None:
+    """Raise the GraphError that says what is wrong with a malformed edge."""
+    if not isinstance(raw, Mapping):
+        raise GraphError(f"edge #{index}: expected a dict, got {_short(raw)}")
+    for key in _EDGE_KEYS:
+        if key not in raw:
+            raise GraphError(f"edge #{index}: missing key '{key}' (an edge needs {', '.join(_EDGE_KEYS)})")
+    _relation_name(index, raw["relation_type"])
+    for key in ("from_id", "to_id"):
+        if not _is_int(raw[key]):
+            raise GraphError(f"edge #{index}: '{key}' must be an int, got {_short(raw[key])}")
+        if raw[key] not in nodes:
+            raise GraphError(f"edge #{index}: {key} {raw[key]} is not the id of any node")
+
+
+class Graph:
+    """A validated VirtualHome graph with indexed edges and copy-on-write cloning.
+
+    The sets returned by :meth:`targets` and :meth:`sources` are the live indexes: read them, never
+    mutate them (use :meth:`add_edge` / :meth:`remove_edge`).
+    """
+
+    __slots__ = (
+        "_added",
+        "_added_gen",
+        "_base",
+        "_base_order",
+        "_by_class",
+        "_gen",
+        "_in",
+        "_info",
+        "_out",
+        "_own_in",
+        "_own_out",
+        "_states",
+        "_touched",
+    )
+
+    def __init__(self) -> None:
+        self._info: dict[int, NodeInfo] = {}
+        self._states: dict[int, tuple[str, ...]] = {}
+        self._out: dict[tuple[int, str], set[int]] = {}
+        self._in: dict[tuple[str, int], set[int]] = {}
+        self._own_out: set[tuple[int, str]] = set()
+        self._own_in: set[tuple[str, int]] = set()
+        self._by_class: dict[str, tuple[int, ...]] = {}
+        # The order model (shared, never mutated after loading): edges as loaded.
+        self._base: dict[tuple[int, str], set[int]] = {}
+        self._base_order: dict[tuple[int, str], list[int]] = {}
+        # VirtualHome's per-key set of added edges, the step it is up to date with, keys touched this step.
+        self._added: dict[tuple[int, str], set[int]] = {}
+        self._added_gen: dict[tuple[int, str], int] = {}
+        self._touched: set[tuple[int, str]] = set()
+        self._gen = 0
+
+    @classmethod
+    def from_dict(cls, graph: Any) -> Graph:
+        """Validate a VirtualHome graph dict and index it (the dict is not kept or modified)."""
+        if not isinstance(graph, Mapping):
+            raise GraphError(f"a graph must be a dict with 'nodes' and 'edges', got {_short(graph)}")
+        for key in ("nodes", "edges"):
+            if key not in graph:
+                raise GraphError(f"graph: missing key '{key}' (a graph is {{'nodes': [...], 'edges': [...]}})")
+            if not isinstance(graph[key], (list, tuple)):
+                raise GraphError(f"graph: '{key}' must be a list, got {_short(graph[key])}")
+        self = cls()
+        by_class: dict[str, list[int]] = {}
+        for index, raw in enumerate(graph["nodes"]):
+            info, states = _parse_node(index, raw)
+            if info.id in self._info:
+                raise GraphError(f"node #{index}: duplicate id {info.id} ({info.class_name}; "
+                                 f"already used by {self._info[info.id].class_name})")
+            self._info[info.id] = info
+            self._states[info.id] = states
+            by_class.setdefault(info.class_name, []).append(info.id)
+        self._by_class = {name: tuple(sorted(ids)) for name, ids in by_class.items()}
+        relations: dict[Any, str] = {}  # relation_type as written -> canonical name
+        out, into, order = self._out, self._in, {}
+        for index, raw in enumerate(graph["edges"]):
+            try:
+                from_id, written, to_id = raw["from_id"], raw["relation_type"], raw["to_id"]
+                relation = relations.get(written) or relations.setdefault(written, _relation_name(index, written))
+            except (KeyError, TypeError):
+                _check_edge(index, raw, self._info)
+                raise GraphError(f"edge #{index}: cannot read {_short(raw)} as an edge") from None
+            if not (type(from_id) is int and type(to_id) is int and from_id in self._info and to_id in self._info):
+                _check_edge(index, raw, self._info)
+            key = (from_id, relation)
+            targets = out.get(key)
+            if targets is None:
+                targets = out[key] = set()
+                order[key] = []
+            if to_id not in targets:
+                targets.add(to_id)
+                order[key].append(to_id)
+                into.setdefault((relation, to_id), set()).add(from_id)
+        self._base = dict(self._out)
+        self._base_order = order
+        return self
+
+    # ----------------------------------------------------------------- reading
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._info
+
+    def info(self, node_id: int) -> NodeInfo:
+        """The static fields of a node (KeyError if absent)."""
+        return self._info[node_id]
+
+    def get_info(self, node_id: Any) -> NodeInfo | None:
+        """The static fields of a node, or None if there is no such node."""
+        try:
+            return self._info.get(node_id)
+        except TypeError:
+            return None
+
+    def node_ids(self) -> Iterator[int]:
+        return iter(self._info)
+
+    def ids_of_class(self, class_name: str) -> tuple[int, ...]:
+        """Ids of the nodes of one class, sorted."""
+        return self._by_class.get(class_name, ())
+
+    def states(self, node_id: int) -> tuple[str, ...]:
+        return self._states[node_id]
+
+    def targets(self, from_id: int, relation: str) -> set[int] | frozenset[int]:
+        """Live set of ``to_id`` with ``from_id --relation--> to_id`` (do not mutate)."""
+        return self._out.get((from_id, relation), _EMPTY)
+
+    def sources(self, relation: str, to_id: int) -> set[int] | frozenset[int]:
+        """Live set of ``from_id`` with ``from_id --relation--> to_id`` (do not mutate)."""
+        return self._in.get((relation, to_id), _EMPTY)
+
+    def has_edge(self, from_id: int, relation: str, to_id: int) -> bool:
+        return to_id in self._out.get((from_id, relation), _EMPTY)
+
+    def ordered_targets(self, from_id: int, relation: str) -> list[int]:
+        """The targets in the order VirtualHome's ``EnvironmentState.get_nodes_from`` lists them."""
+        key = (from_id, relation)
+        added = self._added.get(key)
+        if added is None:
+            base = self._base.get(key)
+            if base is not None and self._out.get(key) is base:  # never written: the loaded set, as loaded
+                return list(base)
+            fresh: set[int] = set()
+            fresh.update(self._base_order.get(key, ()))
+            fresh.difference_update(self._removed(key))
+            return list(fresh)
+        if key not in self._touched:
+            self._catch_up(key, self._gen)
+        return list(self._added[key])
+
+    def edges(self) -> Iterator[tuple[int, str, int]]:
+        """Every edge as ``(from_id, relation, to_id)``, sorted."""
+        for (from_id, relation) in sorted(self._out):
+            for to_id in sorted(self._out[(from_id, relation)]):
+                yield from_id, relation, to_id
+
+    def node_dict(self, node_id: int) -> dict[str, Any]:
+        """The node as a VirtualHome node dict (a fresh copy)."""
+        info = self._info[node_id]
+        node: dict[str, Any] = {"id": info.id, "class_name": info.class_name, "category": info.category,
+                                "properties": list(info.property_list), "states": list(self._states[node_id])}
+        for key, value in info.extra:
+            node[key] = copy.deepcopy(value)
+        return node
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """The whole graph as a VirtualHome graph dict (fresh copies; nodes by id, edges sorted)."""
+        return {"nodes": [self.node_dict(node_id) for node_id in sorted(self._info)],
+                "edges": [{"from_id": f, "relation_type": r, "to_id": t} for f, r, t in self.edges()]}
+
+    # ----------------------------------------------------------------- writing
+    def set_states(self, node_id: int, states: tuple[str, ...]) -> None:
+        self._states[node_id] = states
+
+    def diff(self, before: Graph) -> tuple[set[tuple[int, str, int]], set[tuple[int, str, int]], dict[int, tuple]]:
+        """``(edges added, edges removed, {node id: (states before, states after)})`` since ``before``, a
+        clone taken earlier; only the indexes either side wrote to are compared."""
+        added: set[tuple[int, str, int]] = set()
+        removed: set[tuple[int, str, int]] = set()
+        for key in self._out.keys() | before._out.keys():
+            now, then = self._out.get(key, _EMPTY), before._out.get(key, _EMPTY)
+            if now is not then:
+                added.update((key[0], key[1], t) for t in now - then)
+                removed.update((key[0], key[1], t) for t in then - now)
+        states = {n: (before._states[n], self._states[n]) for n in self._states
+                  if self._states[n] is not before._states.get(n) and set(self._states[n]) != set(before._states[n])}
+        return added, removed, states
+
+    # ----------------------------------------------------------------- order model
+    def _removed(self, key: tuple[int, str]) -> list[int]:
+        current = self._out.get(key, _EMPTY)
+        return [node_id for node_id in self._base_order.get(key, ()) if node_id not in current]
+
+    def _merge(self, key: tuple[int, str], added: set[int]) -> None:
+        """What every read does to the added-edges set: merge the loaded edges, drop the deleted ones."""
+        added.update(self._base_order.get(key, ()))
+        added.difference_update(self._removed(key))
+
+    def _catch_up(self, key: tuple[int, str], through: int) -> None:
+        """Replay the steps this key missed: each deep-copies the set (``set(list(s))``) and merges it.
+
+        The replay is a deterministic map of the set's order, so it is cut short once it cycles.
+        """
+        steps = through - self._added_gen[key]
+        if steps <= 0:
+            return
+        added = self._added[key]
+        seen: dict[tuple[int, ...], int] = {}
+        done = 0
+        while done < steps:
+            snapshot = tuple(added)
+            if snapshot in seen:
+                period = done - seen[snapshot]
+                done += (steps - done) // period * period
+                seen.clear()
+                if done >= steps:
+                    break
+            seen[snapshot] = done
+            added = set(snapshot)
+            self._merge(key, added)
+            done += 1
+        self._added[key] = added
+        self._added_gen[key] = through
+
+    def _touch(self, key: tuple[int, str]) -> set[int] | None:
+        """Before this step changes ``key``: bring its added-edges set to the step's deep copy."""
+        added = self._added.get(key)
+        if added is None or key in self._touched:
+            return added
+        self._catch_up(key, self._gen)
+        # copy.deepcopy of a set rebuilds it from its iteration order; set(a_set) would keep the layout
+        added = self._added[key] = set(list(self._added[key]))  # noqa: C414
+        self._added_gen[key] = self._gen + 1
+        self._touched.add(key)
+        return added
+
+    def commit_step(self) -> None:
+        """End of a successful line (VirtualHome made a new state): settle the order model."""
+        for key in self._touched:
+            self._merge(key, self._added[key])
+        self._touched = set()
+        self._gen += 1
+
+    def _writable_out(self, key: tuple[int, str]) -> set[int]:
+        found = self._out.get(key)
+        if found is None:
+            found = self._out[key] = set()
+            self._own_out.add(key)
+        elif key not in self._own_out:
+            found = self._out[key] = set(found)
+            self._own_out.add(key)
+        return found
+
+    def _writable_in(self, key: tuple[str, int]) -> set[int]:
+        found = self._in.get(key)
+        if found is None:
+            found = self._in[key] = set()
+            self._own_in.add(key)
+        elif key not in self._own_in:
+            found = self._in[key] = set(found)
+            self._own_in.add(key)
+        return found
+
+    def add_edge(self, from_id: int, relation: str, to_id: int) -> None:
+        """Add an edge (no-op if present). Both ids must be nodes of the graph."""
+        key = (from_id, relation)
+        if to_id in self._out.get(key, _EMPTY):
+            return
+        added = self._touch(key)
+        if to_id not in self._base.get(key, _EMPTY):
+            if added is None:
+                added = self._added[key] = set()
+                self._added_gen[key] = self._gen + 1
+                self._touched.add(key)
+            added.add(to_id)
+        self._writable_out(key).add(to_id)
+        self._writable_in((relation, to_id)).add(from_id)
+
+    def remove_edge(self, from_id: int, relation: str, to_id: int) -> None:
+        """Remove an edge (no-op if absent)."""
+        key = (from_id, relation)
+        if to_id not in self._out.get(key, _EMPTY):
+            return
+        added = self._touch(key)
+        if added is not None and to_id not in self._base.get(key, _EMPTY):
+            added.discard(to_id)
+        self._writable_out(key).discard(to_id)
+        self._writable_in((relation, to_id)).discard(from_id)
+
+    def remove_all(self, node_id: int, relations: tuple[str, ...]) -> None:
+        """Remove every edge of these relations from or to ``node_id``."""
+        for relation in relations:
+            for to_id in tuple(self._out.get((node_id, relation), _EMPTY)):
+                self.remove_edge(node_id, relation, to_id)
+            for from_id in tuple(self._in.get((relation, node_id), _EMPTY)):
+                self.remove_edge(from_id, relation, node_id)
+
+    def clone(self) -> Graph:
+        """An independent copy; costs a shallow copy of the indexes, edge sets are shared until written."""
+        twin = Graph.__new__(Graph)
+        twin._info = self._info
+        twin._by_class = self._by_class
+        twin._base = self._base
+        twin._base_order = self._base_order
+        twin._states = dict(self._states)
+        twin._out = dict(self._out)
+        twin._in = dict(self._in)
+        twin._own_out = set()
+        twin._own_in = set()
+        self._own_out = set()
+        self._own_in = set()
+        twin._added = {key: set(added) if key in self._touched else added for key, added in self._added.items()}
+        twin._added_gen = dict(self._added_gen)
+        twin._touched = set(self._touched)
+        twin._gen = self._gen
+        return twin

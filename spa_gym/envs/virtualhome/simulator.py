@@ -1,0 +1,927 @@
+"""VirtualHome's evolving-graph simulator, natively: one script line at a time on a graph state.
+
+:class:`Simulator` executes lines the way VirtualHome's ``ScriptExecutor.execute_one_step`` does
+with ``instance_selection=True`` (objects are chosen by id; the class name in ``<...>`` is ignored),
+as shipped in eai-eval 1.0.5, the copy SPA-RL/STeCa-style environments run. Each action checks its
+preconditions in VirtualHome's order and, on failure, leaves the state untouched and returns
+VirtualHome's message (``<reason> when executing "<line> [0]"``); on success it applies the same
+edge and state changes. Quirks kept on purpose (all seen in the real simulator):
+
+* closeness is loose: the character is "close" to X if it is CLOSE to X, or CLOSE to something that is
+  CLOSE to X or that X lies ON; facing is loose the same way (for LOOKAT/POINTAT/WATCH);
+* FIND of an object that is not close walks there (exactly WALK); WALK/RUN only fail while sitting or
+  lying, or (silently, with an empty message) when the target is in no room; doors never block;
+* WALK makes the character CLOSE to the target, the containers it is INSIDE, what it stands ON,
+  all body parts and, for openable targets, what is inside; held objects move to the room the
+  character walked *from*; STANDUP keeps the character's ON edge to the seat;
+* GRAB strips the object's ON/INSIDE/CLOSE/HOLDS edges in both directions (things on or in it lose
+  that edge too), becomes CLOSE to the object's first support (ON, else INSIDE, else CLOSE, rooms
+  skipped; possibly the character itself) and remembers it for PUTOBJBACK; "first" is VirtualHome's
+  Python-set order, which :meth:`Graph.ordered_targets <.graph.Graph.ordered_targets>` replays;
+  re-grabbing fails until the object is put down (PUTBACK/PUTIN/DROP/RELEASE), even after PUTON;
+* PLUGOUT of an appliance that is ON succeeds but still reports ``is still on``; PUTOBJBACK whose
+  destination is not reachable succeeds without changing anything (message kept);
+* POINTAT checks facing like LOOKAT; PUSH never fails the MOVABLE test (PULL/MOVE do).
+
+Where the real simulator raises instead of answering (unknown action, wrong argument count, a
+non-integer id, WALK/FIND/OPEN/CLOSE on an id absent from the graph, WATCH of an object in no room,
+LOOKAT_SHORT/LOOKAT_LONG), :meth:`Simulator.execute` returns ``(False, message)`` and
+:meth:`Simulator.execute_detailed` also names the exception the real one raises (``raised``).
+
+Example:
+    >>> sim = Simulator({"nodes": [
+    ...     {"id": 1, "class_name": "kitchen", "category": "Rooms", "properties": [], "states": []},
+    ...     {"id": 2, "class_name": "character", "category": "Characters", "properties": [], "states": []},
+    ...     {"id": 3, "class_name": "table", "category": "Furniture", "properties": ["SURFACES"], "states": []},
+    ...     {"id": 4, "class_name": "cup", "category": "Props", "properties": ["GRABBABLE"], "states": []}],
+    ...   "edges": [{"from_id": 2, "relation_type": "INSIDE", "to_id": 1},
+    ...             {"from_id": 3, "relation_type": "INSIDE", "to_id": 1},
+    ...             {"from_id": 4, "relation_type": "INSIDE", "to_id": 1},
+    ...             {"from_id": 4, "relation_type": "ON", "to_id": 3}]})
+    >>> sim.execute("[GRAB] <cup> (4)")
+    (False, '<character> (2) is not close to <cup> (4) when executing "[GRAB] <cup> (4) [0]"')
+    >>> sim.execute("[WALK] <table> (3)"), sim.execute("[GRAB] <cup> (4)")
+    ((True, ''), (True, ''))
+    >>> sim.held(), sorted(sim.targets(2, "CLOSE"))
+    ((4, None), [3, 4])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .graph import Graph, GraphError, NodeInfo
+from .script import ScriptError, ScriptLine, format_script_line, parse_script_line, script_object_name
+
+__all__ = ["ExecutionResult", "GraphDiff", "Simulator"]
+
+_SITTING, _LYING = "SITTING", "LYING"
+_HANDS = ("HOLDS_RH", "HOLDS_LH")
+#: How many things may be ON a seat before SIT / LIE refuse (VirtualHome's tables; default 1).
+_SIT_CAPACITY = {"couch": 4, "bed": 4, "chair": 1, "loveseat": 2, "sofa": 4, "toilet": 1, "pianobench": 2,
+                 "bench": 2}
+_LIE_CAPACITY = {"couch": 2, "bathtub": 2, "bed": 3, "loveseat": 2, "sofa": 2, "bench": 1}
+_SQUEEZABLE = frozenset({"cleaning_solution", "tooth_paste", "shampoo", "food_peanut_butter", "dish_soap", "soap",
+                         "towel", "rag", "paper", "sponge", "food_lemon", "check"})
+_POUR_TARGETS = frozenset({"hands_both", "sponge", "face"})
+_NONE_ATTRIBUTE = "'NoneType' object has no attribute '{}'"
+#: A handler's answer for a success that keeps the very same state (VirtualHome makes no new state).
+_SAME_STATE = 2
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """Everything VirtualHome reports for one line.
+
+    ``message`` is ``ExecutionInfo.get_error_string()`` (empty on a clean success; a few quirky
+    successes carry one); where the real simulator raises, it is a description of the problem and
+    ``raised`` is ``(exception type, exception message)`` as the real one raises it. ``error_type``
+    (``afford``, ``missing``, ``satisfied``, ``unseen`` or None) and ``missing_preconds``
+    (``(negate, precondition dict)`` pairs) are eai-eval's failure classification.
+    """
+
+    success: bool
+    message: str
+    error_type: str | None = None
+    missing_preconds: tuple[tuple[bool, dict[str, Any]], ...] = ()
+    raised: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class GraphDiff:
+    """What changed between two states: edges as ``(from_id, relation, to_id)``, and per node whose
+    states changed, ``(states before, states after)``."""
+
+    edges_added: frozenset[tuple[int, str, int]]
+    edges_removed: frozenset[tuple[int, str, int]]
+    states_changed: dict[int, tuple[frozenset[str], frozenset[str]]]
+
+
+class _Raise(Exception):
+    """The real simulator raises here: its exception type and message, and what went wrong in words."""
+
+    def __init__(self, kind: str, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.reason = kind, message, reason
+
+
+@dataclass
+class _Info:
+    """VirtualHome's ExecutionInfo for one line: messages, error type, missing preconditions."""
+
+    line_text: str
+    messages: list[str] = field(default_factory=list)
+    error_type: str | None = None
+    missing: list[tuple[bool, dict[str, Any]]] = field(default_factory=list)
+
+    def error(self, reason: str, error_type: str | None = None, *missing: tuple[bool, dict[str, Any]]) -> None:
+        self.messages.append(f'{reason} when executing "{self.line_text}"')
+        if error_type is not None:
+            self.error_type = error_type
+        self.missing.extend(missing)
+
+
+def _lacks(negate: bool, from_id: int, relation: str, to_id: int) -> tuple[bool, dict[str, Any]]:
+    return negate, {"from_id": from_id, "relation": relation, "to_id": to_id}
+
+
+def _lacks_state(negate: bool, node_id: int, state: str) -> tuple[bool, dict[str, Any]]:
+    return negate, {"id": node_id, "state": state}
+
+
+class Simulator:
+    """A VirtualHome graph state that executes script lines; see the module docstring.
+
+    ``graph`` is validated (:class:`GraphError` on anything malformed) and copied; the character is
+    ``character_id`` or else the ``character`` node with the smallest id, and must be INSIDE a room.
+    """
+
+    __slots__ = ("_body_parts", "_g", "_grabbed", "_rooms", "character_id")
+
+    def __init__(self, graph: Mapping[str, Any], *, character_id: int | None = None) -> None:
+        self._g = Graph.from_dict(graph)
+        if character_id is None:
+            characters = self._g.ids_of_class("character")
+            if not characters:
+                raise GraphError("graph: no node with class_name 'character' (the agent); pass character_id= "
+                                 "to use another node")
+            character_id = characters[0]
+        elif not isinstance(character_id, int) or isinstance(character_id, bool) or character_id not in self._g:
+            raise GraphError(f"character_id {character_id!r} is not the id of any node")
+        self.character_id: int = character_id
+        if self.room_of(character_id) is None:
+            raise GraphError(f"the character {self._g.info(character_id)} is not INSIDE any room "
+                             f"(a node with category 'Rooms')")
+        self._body_parts = tuple(sorted(n for n in self._g.node_ids() if "BODY_PART" in self._g.info(n).properties))
+        self._rooms = tuple(n for n in self._g.node_ids() if self._g.info(n).is_room)
+        # VirtualHome's executor_data: grabbed object id -> (its support when grabbed, relation), for PUTOBJBACK.
+        self._grabbed: dict[int, tuple[int, str]] = {}
+
+    # ----------------------------------------------------------------- public API
+    def execute(self, line: str | ScriptLine) -> tuple[bool, str]:
+        """Run one script line; ``(success, message)`` as VirtualHome reports them. Never raises on a str."""
+        result = self.execute_detailed(line)
+        return result.success, result.message
+
+    def execute_detailed(self, line: str | ScriptLine) -> ExecutionResult:
+        """Run one script line and return the full :class:`ExecutionResult`."""
+        if isinstance(line, str):
+            try:
+                line = parse_script_line(line)
+            except ScriptError as error:
+                return ExecutionResult(False, str(error), raised=(error.simulator_exception, error.simulator_message))
+        elif not isinstance(line, ScriptLine):
+            raise TypeError(f"a script line must be a str or ScriptLine, got {type(line).__name__}")
+        info = _Info(format_script_line(line, index=0))
+        handler = _HANDLERS.get(line.action)
+        try:
+            if handler is None:  # LOOKAT_SHORT / LOOKAT_LONG: VirtualHome calls its fallback executor wrongly
+                raise _Raise("TypeError", "UnknownExecutor.execute() takes 5 positional arguments but 7 were given",
+                             f"{line.action} is not supported by the simulator")
+            success = handler(self, line, info)
+        except _Raise as error:
+            message = ",".join(info.messages) or f'{error.reason} when executing "{info.line_text}"'
+            return ExecutionResult(False, message, info.error_type, tuple(info.missing), (error.kind, error.message))
+        if success is True:
+            self._g.commit_step()
+        return ExecutionResult(bool(success), ",".join(info.messages), info.error_type, tuple(info.missing))
+
+    def graph(self) -> dict[str, list[dict[str, Any]]]:
+        """The current graph as a VirtualHome graph dict (a fresh copy; nodes by id, edges sorted)."""
+        return self._g.to_dict()
+
+    def clone(self) -> Simulator:
+        """An independent copy; cheap (edge sets are shared until either copy writes to them)."""
+        twin = Simulator.__new__(Simulator)
+        twin._g = self._g.clone()
+        twin.character_id = self.character_id
+        twin._grabbed = dict(self._grabbed)
+        twin._body_parts = self._body_parts
+        twin._rooms = self._rooms
+        return twin
+
+    def diff(self, before: Simulator) -> GraphDiff:
+        """The changes from ``before`` (a :meth:`clone` taken earlier) to now; fast, it compares only
+        what either copy wrote to since the clone."""
+        added, removed, states = self._g.diff(before._g)
+        return GraphDiff(frozenset(added), frozenset(removed),
+                         {n: (frozenset(old), frozenset(new)) for n, (old, new) in states.items()})
+
+    # ----------------------------------------------------------------- queries
+    def node(self, node_id: int) -> dict[str, Any]:
+        """``{"id", "class_name", "category", "properties", "states"}`` of a node (a fresh dict)."""
+        info = self._info(node_id)
+        return {"id": info.id, "class_name": info.class_name, "category": info.category,
+                "properties": list(info.property_list), "states": list(self._g.states(node_id))}
+
+    def full_node(self, node_id: int) -> dict[str, Any]:
+        """The node as the graph dict has it: :meth:`node` plus any other fields it was given
+        (``prefab_name``, ``bounding_box``...)."""
+        self._info(node_id)
+        return self._g.node_dict(node_id)
+
+    def node_ids(self) -> Iterable[int]:
+        """Every node id (graph order)."""
+        return self._g.node_ids()
+
+    def nodes_by_class(self, class_name: str) -> list[int]:
+        """Ids of the nodes of a class, sorted."""
+        return list(self._g.ids_of_class(class_name))
+
+    def class_name(self, node_id: int) -> str:
+        """The node's class name."""
+        return self._info(node_id).class_name
+
+    def states(self, node_id: int) -> frozenset[str]:
+        """The node's current states."""
+        self._info(node_id)
+        return frozenset(self._g.states(node_id))
+
+    def properties(self, node_id: int) -> frozenset[str]:
+        """The node's properties (they never change)."""
+        return self._info(node_id).properties
+
+    def has_edge(self, from_id: int, relation: str, to_id: int) -> bool:
+        """Whether ``from_id --relation--> to_id`` is in the graph."""
+        return self._g.has_edge(from_id, relation, to_id)
+
+    def targets(self, from_id: int, relation: str) -> frozenset[int]:
+        """Ids ``t`` with ``from_id --relation--> t``."""
+        return frozenset(self._g.targets(from_id, relation))
+
+    def sources(self, relation: str, to_id: int) -> frozenset[int]:
+        """Ids ``f`` with ``f --relation--> to_id``."""
+        return frozenset(self._g.sources(relation, to_id))
+
+    def edges(self) -> Iterable[tuple[int, str, int]]:
+        """Every edge as ``(from_id, relation, to_id)``, sorted."""
+        return self._g.edges()
+
+    def room_of(self, node_id: int) -> int | None:
+        """The room a node is in, found as VirtualHome does: a room is its own room; a node INSIDE
+        several nodes is in the room among them (None if none is a room); a node INSIDE one node
+        is in that node's room, following INSIDE edges upwards."""
+        g = self._g
+        info = g.get_info(node_id)
+        if info is None:
+            return None
+        if info.is_room:
+            return node_id
+        inside = g.targets(node_id, "INSIDE")
+        if len(inside) > 1:
+            rooms = [n for n in inside if g.info(n).is_room]
+            if len(rooms) > 1:
+                rooms = [n for n in g.ordered_targets(node_id, "INSIDE") if g.info(n).is_room]
+            return rooms[0] if rooms else None
+        seen = {node_id}
+        while inside:  # VirtualHome follows the first INSIDE target upwards (it loops forever on a cycle)
+            current = next(iter(inside)) if len(inside) == 1 else g.ordered_targets(node_id, "INSIDE")[0]
+            if g.info(current).is_room:
+                return current
+            if current in seen:
+                return None
+            seen.add(current)
+            node_id, inside = current, g.targets(current, "INSIDE")
+        return None
+
+    def held(self) -> tuple[int | None, int | None]:
+        """``(right hand, left hand)``: the ids the character holds, or None."""
+        right = self._g.targets(self.character_id, "HOLDS_RH")
+        left = self._g.targets(self.character_id, "HOLDS_LH")
+        return (min(right) if right else None, min(left) if left else None)
+
+    def visible_ids(self) -> frozenset[int]:
+        """What VirtualHome's ``get_visible_nodes`` keeps: every room, the held objects, and the
+        nodes inside the character's room (INSIDE chains) whose container is a room or OPEN. Like
+        VirtualHome, a node INSIDE several nodes is judged by the one listed last in set order."""
+        g = self._g
+        visible = set(self._rooms)
+        visible.update(g.targets(self.character_id, "HOLDS_RH"))
+        visible.update(g.targets(self.character_id, "HOLDS_LH"))
+        room = g.ordered_targets(self.character_id, "INSIDE")[-1]  # the character is always INSIDE a room
+        seen = {room}
+        frontier = list(g.sources("INSIDE", room))
+        while frontier:
+            following: list[int] = []
+            for node_id in frontier:
+                if node_id in seen:
+                    continue
+                seen.add(node_id)
+                inside = g.targets(node_id, "INSIDE")  # never empty: the node was found through it
+                container = next(iter(inside)) if len(inside) == 1 else g.ordered_targets(node_id, "INSIDE")[-1]
+                if g.info(container).is_room or "OPEN" in g.states(container):
+                    visible.add(node_id)
+                following.extend(g.sources("INSIDE", node_id))
+            frontier = following
+        return frozenset(visible)
+
+    # ----------------------------------------------------------------- helpers
+    def _info(self, node_id: int) -> NodeInfo:
+        info = self._g.get_info(node_id)
+        if info is None:
+            raise KeyError(f"no node with id {node_id!r} in the graph")
+        return info
+
+    def _char(self) -> NodeInfo:
+        return self._g.info(self.character_id)
+
+    def _is_close(self, node_id: int) -> bool:
+        g, char = self._g, self.character_id
+        close = g.targets(char, "CLOSE")
+        if node_id in close:
+            return True
+        return not close.isdisjoint(g.sources("CLOSE", node_id)) or not close.isdisjoint(g.targets(node_id, "ON"))
+
+    def _faces(self, node_id: int) -> bool:
+        g = self._g
+        facing = g.targets(self.character_id, "FACING")
+        return node_id in facing or not facing.isdisjoint(g.sources("FACING", node_id))
+
+    def _free_hand(self) -> str | None:
+        for hand in _HANDS:
+            if not self._g.targets(self.character_id, hand):
+                return hand
+        return None
+
+    def _holds(self, node_id: int) -> bool:
+        char = self.character_id
+        return any(self._g.has_edge(char, hand, node_id) for hand in _HANDS)
+
+    def _in_closed(self, node_id: int) -> bool:
+        g = self._g
+        return any("CLOSED" in g.states(c) and not g.info(c).is_room for c in g.targets(node_id, "INSIDE"))
+
+    def _set_state(self, node_id: int, remove: tuple[str, ...], add: str) -> None:
+        states = tuple(s for s in self._g.states(node_id) if s not in remove)
+        self._g.set_states(node_id, states if add in states else states + (add,))
+
+    def _add_both(self, a: int, relation: str, b: int) -> None:
+        self._g.add_edge(a, relation, b)
+        self._g.add_edge(b, relation, a)
+
+    def _node_or_none(self, line: ScriptLine, position: int = 0) -> NodeInfo | None:
+        return self._g.get_info(line.args[position][1])
+
+    @staticmethod
+    def _missing_text(line: ScriptLine, position: int = 0) -> str:
+        name, node_id = line.args[position]
+        return f"<{script_object_name(name)}> ({node_id}) cannot be found"
+
+    def _not_found(self, line: ScriptLine, info: _Info, position: int = 0, error_type: str | None = "unseen") -> None:
+        info.error(self._missing_text(line, position), error_type)
+
+    # -- shared precondition messages
+    def _need_close(self, node: NodeInfo, info: _Info) -> bool:
+        if self._is_close(node.id):
+            return True
+        info.error(f"{self._char()} is not close to {node}", "missing",
+                   _lacks(False, self.character_id, "CLOSE", node.id))
+        return False
+
+    def _need_holding(self, node: NodeInfo, info: _Info) -> bool:
+        if self._holds(node.id):
+            return True
+        info.error(f"{self._char()} is not holding {node}", "missing",
+                   _lacks(False, self.character_id, "HOLDS", node.id))
+        return False
+
+    def _need_free_hand(self, info: _Info) -> bool:
+        if self._free_hand() is not None:
+            return True
+        info.error(f"{self._char()} does not have a free hand", "missing", _lacks(True, self.character_id, "HOLDS", -1))
+        return False
+
+    def _need_not_in_closed(self, node: NodeInfo, info: _Info) -> bool:
+        if not self._in_closed(node.id):
+            return True
+        info.error(f"{node} is inside other closed thing", "missing", _lacks_state(False, node.id, "OPEN"))
+        return False
+
+    def _need_face(self, node: NodeInfo, info: _Info) -> bool:
+        if self._faces(node.id):
+            return True
+        info.error(f"{self._char()} does not face {node}", "missing",
+                   _lacks(False, self.character_id, "FACING", node.id))
+        return False
+
+    # ----------------------------------------------------------------- actions
+    def _walk(self, line: ScriptLine, info: _Info) -> bool:  # also RUN
+        node = self._node_or_none(line)
+        if node is None:
+            raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("category"), self._missing_text(line))
+        g, char = self._g, self.character_id
+        node_room = self.room_of(node.id)
+        char_states = g.states(char)
+        if _SITTING in char_states or _LYING in char_states:
+            info.error(f"{self._char()} is sitting", "missing", _lacks_state(True, char, _SITTING),
+                       _lacks_state(True, char, _LYING))
+            return False
+        if node_room is None:
+            return False
+        old_room = self.room_of(char)
+        held = [n for hand in ("HOLDS_LH", "HOLDS_RH") for n in g.targets(char, hand)]
+        g.remove_all(char, ("INSIDE", "CLOSE", "FACING"))
+        g.add_edge(char, "INSIDE", node_room)
+        if node_room != node.id:
+            for container in tuple(g.targets(node.id, "INSIDE")):
+                if not g.info(container).is_room:
+                    self._add_both(char, "CLOSE", container)
+            for part in self._body_parts:
+                self._add_both(char, "CLOSE", part)
+            self._add_both(char, "CLOSE", node.id)
+        for item in held:
+            g.remove_all(item, ("INSIDE", "CLOSE", "FACING"))
+        for item in held:
+            self._add_both(char, "CLOSE", item)
+            g.add_edge(item, "INSIDE", old_room)
+        if "CAN_OPEN" in node.properties:
+            for inner in tuple(g.sources("INSIDE", node.id)):
+                self._add_both(char, "CLOSE", inner)
+        for support in tuple(g.targets(node.id, "ON")):
+            self._add_both(char, "CLOSE", support)
+        return True
+
+    def _find(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("id"), self._missing_text(line))
+        g, char = self._g, self.character_id
+        if not (g.has_edge(node.id, "ON", char) or "BODY_PART" in node.properties or self._is_close(node.id)):
+            return self._walk(line, info)
+        if not self._need_close(node, info):
+            return False
+        for target in tuple(g.targets(char, "FACING")):
+            g.remove_edge(char, "FACING", target)
+        self._add_both(char, "CLOSE", node.id)
+        return True
+
+    def _sit_or_lie(self, line: ScriptLine, info: _Info, posture: str) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        g, char = self._g, self.character_id
+        if not self._need_close(node, info):
+            return False
+        if posture in g.states(char):
+            info.error(f"{self._char()} is {posture.lower()}", "satisfied")
+            return False
+        needed, verb = ("SITTABLE", "sittable") if posture == _SITTING else ("LIEABLE", "lieable")
+        if needed not in node.properties:
+            info.error(f"{node} is not {verb}", "afford")
+            return False
+        capacity = (_SIT_CAPACITY if posture == _SITTING else _LIE_CAPACITY).get(node.class_name, 1)
+        if len(g.sources("ON", node.id)) >= capacity:
+            info.error(f"Too many things on {node}", "missing")
+            return False
+        g.add_edge(char, "ON", node.id)
+        if posture == _SITTING:
+            for faced in tuple(g.targets(node.id, "FACING")):
+                g.add_edge(char, "FACING", faced)
+        self._set_state(char, (_LYING,) if posture == _SITTING else (_SITTING,), posture)
+        return True
+
+    def _sit(self, line: ScriptLine, info: _Info) -> bool:
+        return self._sit_or_lie(line, info, _SITTING)
+
+    def _lie(self, line: ScriptLine, info: _Info) -> bool:
+        return self._sit_or_lie(line, info, _LYING)
+
+    def _standup(self, line: ScriptLine, info: _Info) -> bool:
+        char = self.character_id
+        states = self._g.states(char)
+        if _SITTING not in states and _LYING not in states:
+            info.error(f"{self._char()} is not sitting", "satisfied")
+            return False
+        self._g.set_states(char, tuple(s for s in states if s not in (_SITTING, _LYING)))
+        return True
+
+    def _grab(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        g, char = self._g, self.character_id
+        if "GRABBABLE" not in node.properties and node.class_name not in ("water", "child"):
+            info.error(f"{node} is not grabbable", "afford")
+            return False
+        if node.id in self._grabbed:
+            info.error(f"{node} already grabbed", "satisfied")
+            return False
+        if not self._need_close(node, info) or not self._need_not_in_closed(node, info):
+            return False
+        hand = self._free_hand()
+        if hand is None:
+            self._need_free_hand(info)
+            return False
+        char_room = self.room_of(char)
+        origin = None
+        for relation in ("ON", "INSIDE", "CLOSE"):
+            candidates = [n for n in g.targets(node.id, relation) if not g.info(n).is_room]
+            if len(candidates) > 1:
+                candidates = [n for n in g.ordered_targets(node.id, relation) if not g.info(n).is_room]
+            if candidates:
+                origin = (candidates[0], relation)
+                break
+        g.remove_all(node.id, ("ON", "INSIDE", "CLOSE", "HOLDS_LH", "HOLDS_RH"))
+        self._add_both(char, "CLOSE", node.id)
+        g.add_edge(char, hand, node.id)
+        g.add_edge(node.id, "INSIDE", char_room)
+        if origin is not None:
+            self._add_both(char, "CLOSE", origin[0])
+            self._grabbed[node.id] = origin
+        return True
+
+    def _open_or_close(self, line: ScriptLine, info: _Info, opening: bool) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("properties"), self._missing_text(line))
+        if "CAN_OPEN" not in node.properties and node.class_name not in ("desk", "window"):
+            info.error(f"{node} can not be opened", "afford")
+            return False
+        if not self._need_close(node, info):
+            return False
+        if opening and not self._need_free_hand(info):
+            return False
+        states = self._g.states(node.id)
+        before, after = ("CLOSED", "OPEN") if opening else ("OPEN", "CLOSED")
+        if before not in states:
+            info.error(f"{node} is not {before.lower()}", "satisfied")
+            return False
+        if opening and "ON" in states:
+            info.error(f"{node} is still on", "satisfied")
+            return False
+        self._set_state(node.id, (before,), after)
+        return True
+
+    def _open(self, line: ScriptLine, info: _Info) -> bool:
+        return self._open_or_close(line, info, opening=True)
+
+    def _close(self, line: ScriptLine, info: _Info) -> bool:
+        return self._open_or_close(line, info, opening=False)
+
+    def _check_puttable(self, src: NodeInfo, dest: NodeInfo, relation: str, info: _Info) -> bool:
+        if not self._need_holding(src, info) or not self._need_close(dest, info):
+            return False
+        if relation == "INSIDE" and "CAN_OPEN" in dest.properties and "OPEN" not in self._g.states(dest.id):
+            info.error(f"{dest} is not open or is not openable", "afford")
+            return False
+        return True
+
+    def _place(self, src: int, dest: int, relation: str) -> None:
+        g, char = self._g, self.character_id
+        for hand in _HANDS:
+            g.remove_edge(char, hand, src)
+        self._add_both(char, "CLOSE", dest)
+        self._add_both(src, "CLOSE", dest)
+        g.add_edge(src, relation, dest)
+        self._grabbed.pop(src, None)
+
+    def _put(self, line: ScriptLine, info: _Info, relation: str) -> bool:
+        src, dest = self._node_or_none(line, 0), self._node_or_none(line, 1)
+        if src is None or dest is None:
+            self._not_found(line, info, 0 if src is None else 1)
+            return False
+        if not self._check_puttable(src, dest, relation, info):
+            return False
+        self._place(src.id, dest.id, relation)
+        return True
+
+    def _putback(self, line: ScriptLine, info: _Info) -> bool:
+        return self._put(line, info, "ON")
+
+    def _putin(self, line: ScriptLine, info: _Info) -> bool:
+        return self._put(line, info, "INSIDE")
+
+    def _putobjback(self, line: ScriptLine, info: _Info) -> bool | int:
+        src = self._node_or_none(line)
+        if src is None:
+            self._not_found(line, info, error_type=None)
+            return False
+        origin = self._grabbed.get(src.id)
+        if origin is None:
+            info.error(f"{src} not grabbed")
+            return False
+        dest, relation = self._g.info(origin[0]), origin[1]
+        if not self._check_puttable(src, dest, relation, info):
+            return _SAME_STATE  # VirtualHome answers with the unchanged state: a success
+        self._place(src.id, dest.id, relation)
+        return True
+
+    def _switch(self, line: ScriptLine, info: _Info, on: bool) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if "HAS_SWITCH" not in node.properties:
+            info.error(f"{node} does not have a switch", "afford")
+            return False
+        if not self._need_close(node, info):
+            return False
+        states = self._g.states(node.id)
+        before, after = ("OFF", "ON") if on else ("ON", "OFF")
+        if before not in states:
+            info.error(f"{node} is not {before.lower()}", "satisfied")
+            return False
+        if on and "PLUGGED_OUT" in states:
+            info.error(f"{node} is unplugged", "satisfied")
+            return False
+        self._set_state(node.id, (before,), after)
+        return True
+
+    def _switchon(self, line: ScriptLine, info: _Info) -> bool:
+        return self._switch(line, info, on=True)
+
+    def _switchoff(self, line: ScriptLine, info: _Info) -> bool:
+        return self._switch(line, info, on=False)
+
+    def _plug(self, line: ScriptLine, info: _Info, plug_in: bool) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if "HAS_PLUG" not in node.properties:
+            info.error(f"{node} does not have a plug", "afford")
+            return False
+        if not self._need_close(node, info) or not self._need_free_hand(info):
+            return False
+        states = self._g.states(node.id)
+        before, after = ("PLUGGED_OUT", "PLUGGED_IN") if plug_in else ("PLUGGED_IN", "PLUGGED_OUT")
+        if before not in states:
+            info.error(f"{node} is not {before.lower()}", "satisfied")
+            return False
+        if not plug_in and "ON" in states:
+            info.error(f"{node} is still on", "satisfied")  # reported, yet the unplugging goes ahead
+        self._set_state(node.id, (before,), after)
+        return True
+
+    def _plugin(self, line: ScriptLine, info: _Info) -> bool:
+        return self._plug(line, info, plug_in=True)
+
+    def _plugout(self, line: ScriptLine, info: _Info) -> bool:
+        return self._plug(line, info, plug_in=False)
+
+    def _drink(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if "DRINKABLE" not in node.properties and "RECIPIENT" not in node.properties:
+            info.error(f"{node} is not drinkable or not recipient", "afford")
+            return False
+        return self._need_holding(node, info)
+
+    def _read(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if "READABLE" not in node.properties:
+            info.error(f"{node} is not readable", "afford")
+            return False
+        return self._need_holding(node, info)
+
+    def _turnto(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        g, char = self._g, self.character_id
+        for target in tuple(g.targets(char, "FACING")):
+            g.remove_edge(char, "FACING", target)
+        g.add_edge(char, "FACING", node.id)
+        return True
+
+    def _lookat(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        return self._need_face(node, info)
+
+    def _watch(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        g, char = self._g, self.character_id
+        char_room, node_room = self.room_of(char), self.room_of(node.id)
+        if "LOOKABLE" not in node.properties:
+            info.error(f"{node} not lookable", "afford")
+            return False
+        if node_room is None:
+            raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("id"), f"{node} is not in any room")
+        if node_room != char_room:
+            info.error(f"char room {g.info(char_room)} is not node room {g.info(node_room)}", "afford")
+            return False
+        if not self._need_face(node, info):
+            return False
+        states = g.states(char)
+        if (node.class_name != "computer" and (_SITTING in states or _LYING in states)
+                and not g.has_edge(char, "FACING", node.id)):
+            info.error(f"{self._char()} is not facing {node} while sitting", "missing",
+                       _lacks(False, char, "FACING", node.id))
+            return False
+        return self._need_not_in_closed(node, info)
+
+    def _clean(self, line: ScriptLine, info: _Info, needs_held: bool) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if not self._need_close(node, info):
+            return False
+        if needs_held and not any(self._g.targets(self.character_id, hand) for hand in _HANDS):
+            info.error(f"{self._char()} does not hold anything in hands", "missing",
+                       _lacks(False, self.character_id, "HOLDS", -1))
+            return False
+        self._set_state(node.id, ("DIRTY",), "CLEAN")
+        return True
+
+    def _wipe(self, line: ScriptLine, info: _Info) -> bool:
+        return self._clean(line, info, needs_held=True)
+
+    def _wash(self, line: ScriptLine, info: _Info) -> bool:
+        return self._clean(line, info, needs_held=False)
+
+    def _puton(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if not self._need_holding(node, info):
+            return False
+        if "CLOTHES" not in node.properties:
+            info.error(f"{node} is not clothes", "afford")
+            return False
+        g, char = self._g, self.character_id
+        g.add_edge(node.id, "ON", char)
+        for hand in _HANDS:
+            g.remove_edge(char, hand, node.id)
+        return True
+
+    def _putoff(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        g, char = self._g, self.character_id
+        if not g.has_edge(node.id, "ON", char):
+            info.error(f"{node} is not on {self._char()}", "missing", _lacks(False, node.id, "ON", char))
+            return False
+        if "CLOTHES" not in node.properties:
+            info.error(f"{node} is not clothes", "afford")
+            return False
+        g.remove_edge(node.id, "ON", char)
+        return True
+
+    def _greet(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if "PERSON" not in node.properties:
+            info.error(f"{node} is not person", "afford")
+            return False
+        return True
+
+    def _drop(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if not self._need_holding(node, info):
+            return False
+        g, char = self._g, self.character_id
+        char_room = self.room_of(char)
+        for hand in _HANDS:
+            g.remove_edge(char, hand, node.id)
+        g.add_edge(node.id, "INSIDE", char_room)
+        self._grabbed.pop(node.id, None)
+        return True
+
+    def _touch(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        return self._need_close(node, info) and self._need_not_in_closed(node, info)
+
+    def _pour(self, line: ScriptLine, info: _Info) -> bool:
+        src, dest = self._node_or_none(line, 0), self._node_or_none(line, 1)
+        if src is None or dest is None:
+            self._not_found(line, info, 0 if src is None else 1)
+            return False
+        if "POURABLE" not in src.properties and "DRINKABLE" not in src.properties:
+            info.error(f"{src} is not pourable or drinkable", "afford")
+            return False
+        if "RECIPIENT" not in dest.properties and dest.class_name not in _POUR_TARGETS:
+            info.error(f"{dest} is not recipient", "afford")
+            return False
+        if not self._need_holding(src, info) or not self._need_close(dest, info):
+            return False
+        g = self._g
+        g.add_edge(src.id, "INSIDE", dest.id)
+        if src.class_name == "water":
+            for hand in _HANDS:
+                g.remove_edge(self.character_id, hand, src.id)
+        return True
+
+    def _type(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if not self._need_close(node, info):
+            return False
+        if node.class_name != "keyboard" and "HAS_SWITCH" not in node.properties:
+            info.error(f"{node} does not have switch", "afford")
+            return False
+        return True
+
+    def _move(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if ("MOVABLE" not in node.properties and (line.action != "PUSH" and node.class_name != "button")
+                and node.class_name not in ("chair", "curtain")):
+            info.error(f"{node} is not movable", "afford")
+            return False
+        return self._need_close(node, info) and self._need_not_in_closed(node, info) and self._need_free_hand(info)
+
+    def _squeeze(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if not self._need_free_hand(info) or not self._need_close(node, info):
+            return False
+        if "CLOTHES" not in node.properties and node.class_name not in _SQUEEZABLE:
+            info.error(f"{node} is not clothes", "afford")
+            return False
+        return True
+
+    def _cut(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if not self._need_free_hand(info) or not self._need_close(node, info):
+            return False
+        for needed, adjective in (("EATABLE", "eatable"), ("CUTTABLE", "cuttable")):
+            if needed not in node.properties:
+                info.error(f"{node} is not {adjective}", "afford")
+                return False
+        g, char = self._g, self.character_id
+        held = [n for hand in ("HOLDS_LH", "HOLDS_RH") for n in g.targets(char, hand)]
+        if not any("knife" in g.info(n).class_name for n in held):
+            info.error(f"{self._char()} is not holding a knife", "missing")
+            return False
+        return True
+
+    def _eat(self, line: ScriptLine, info: _Info) -> bool:
+        node = self._node_or_none(line)
+        if node is None:
+            self._not_found(line, info)
+            return False
+        if not self._need_close(node, info):
+            return False
+        if "EATABLE" in node.properties:
+            return True
+        g = self._g
+        on_it = g.sources("ON", node.id)
+        if not on_it:
+            info.error(f"{node} is not eatable", "afford")
+            return False
+        if any("EATABLE" in g.info(n).properties for n in on_it):
+            return True
+        info.error(f"none of object on {node} is eatable", "afford")
+        return False
+
+    def _rest(self, line: ScriptLine, info: _Info) -> bool:
+        char = self.character_id
+        states = self._g.states(char)
+        if _LYING not in states and _SITTING not in states:
+            info.error(f"{self._char()} is not lying or sitting", "missing", _lacks_state(False, char, _LYING),
+                       _lacks_state(False, char, _SITTING))
+            return False
+        return True
+
+
+_HANDLERS: dict[str, Callable[[Simulator, ScriptLine, _Info], bool | int]] = {
+    "WALK": Simulator._walk, "RUN": Simulator._walk, "FIND": Simulator._find, "SIT": Simulator._sit,
+    "STANDUP": Simulator._standup, "GRAB": Simulator._grab, "OPEN": Simulator._open, "CLOSE": Simulator._close,
+    "PUTBACK": Simulator._putback, "PUTIN": Simulator._putin, "SWITCHON": Simulator._switchon,
+    "SWITCHOFF": Simulator._switchoff, "DRINK": Simulator._drink, "LOOKAT": Simulator._lookat,
+    "TURNTO": Simulator._turnto, "WIPE": Simulator._wipe, "PUTON": Simulator._puton, "PUTOFF": Simulator._putoff,
+    "GREET": Simulator._greet, "DROP": Simulator._drop, "READ": Simulator._read, "POINTAT": Simulator._lookat,
+    "TOUCH": Simulator._touch, "LIE": Simulator._lie, "PUTOBJBACK": Simulator._putobjback, "POUR": Simulator._pour,
+    "TYPE": Simulator._type, "WATCH": Simulator._watch, "PUSH": Simulator._move, "PULL": Simulator._move,
+    "MOVE": Simulator._move, "RINSE": Simulator._wash, "WASH": Simulator._wash, "SCRUB": Simulator._wash,
+    "SQUEEZE": Simulator._squeeze, "PLUGIN": Simulator._plugin, "PLUGOUT": Simulator._plugout, "CUT": Simulator._cut,
+    "EAT": Simulator._eat, "SLEEP": Simulator._rest, "WAKEUP": Simulator._rest, "RELEASE": Simulator._drop,
+}

@@ -1,0 +1,208 @@
+"""SPA-VirtualHome-v0's Gymnasium environment: the contract, determinism, robustness, the expert."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from spa_gym.envs.base import INFO_KEYS
+from spa_gym.envs.virtualhome.env import VirtualHomeEnv
+from spa_gym.envs.virtualhome.text import ERROR_INPUT, NOTHING_HAPPENS
+
+EXTRA_KEYS = ("task_type", "title", "goal", "goal_progress", "layout_id", "script_line", "error")
+
+
+def test_check_env_passes():
+    check_env(VirtualHomeEnv(split="test_seen"), skip_render_check=True)
+    check_env(VirtualHomeEnv(split="test_unseen", strict_parity=True), skip_render_check=True)
+
+
+def test_reset_and_step_follow_the_contract():
+    env = VirtualHomeEnv(split="test_seen")
+    obs, info = env.reset(options={"task_id": "test_seen-0005"})
+    assert obs == ("The task is Wash hands(Walk to bathroom. Walk to sink and turn on the water. Grab the soap "
+                   "and wash the hands.).")
+    assert set(INFO_KEYS + EXTRA_KEYS) <= set(info) and "grounded" not in info
+    assert info["task"] == obs and info["task_id"] == "test_seen-0005" and info["won"] is False
+    assert info["task_type"] == "wash_hands" and info["title"] == "Wash hands"
+    assert info["goal"] == ["faucet (95) ON", "character (15) HOLDS soap (1000)", "WASH|RINSE|SCRUB hands_both (103)"]
+    assert info["goal_progress"] == 0.0 and info["admissible_actions"][0] == "Walk to bathroom"
+    obs, reward, terminated, truncated, info = env.step("walk to soap")
+    assert (reward, terminated, truncated, info["grounded"]) == (0.0, False, False, True)
+    assert obs == "bathroom_counter is CLEAN, hands_both is CLEAN, soap is CLEAN, soap ON bathroom_counter. "
+    assert info["script_line"] == "[WALK] <soap> (1000)" and info["error"] == ""
+    assert "Grab soap" in info["admissible_actions"] and "Wash hands both" in info["admissible_actions"]
+    obs, reward, terminated, truncated, info = env.step("walk to kitchen")
+    assert (obs, reward, terminated, info["grounded"]) == (NOTHING_HAPPENS, 0.0, False, False)
+    assert info["error"] == "kitchen isn't available in the environment." and info["script_line"] == ""
+    for action in ("grab soap", "switch on faucet"):
+        env.step(action)
+    assert env.step("rinse hands both")[1:3] == (1.0, True)
+    assert env.won and env.expert_action() is None
+
+
+def test_reset_options_and_errors():
+    env = VirtualHomeEnv(split="test_unseen")
+    assert env.num_tasks() == 247 and env.task_ids()[-1] == "test_unseen-0246"
+    assert env.reset(options={"task_index": 3})[1]["task_id"] == "test_unseen-0003"
+    with pytest.raises(ValueError, match="use task_id or task_index"):
+        env.reset(options={"game_file": "x"})
+    with pytest.raises(ValueError, match="unknown task id"):
+        env.reset(options={"task_id": "train-0001"})
+    with pytest.raises(IndexError):
+        env.reset(options={"task_index": 247})
+    with pytest.raises(ValueError, match="unknown VirtualHome split"):
+        VirtualHomeEnv(split="valid_seen")
+    with pytest.raises(ValueError, match="go together"):
+        VirtualHomeEnv(graph={"nodes": [], "edges": []})
+    with pytest.raises(RuntimeError, match="call reset"):
+        VirtualHomeEnv().step("walk to bedroom")
+    with pytest.raises(TypeError, match="as str"):
+        env.step(42)
+    with pytest.raises(TypeError, match="as str"):
+        env.step(b"walk to bedroom")
+
+
+def test_reset_rebuilds_the_world():
+    env = VirtualHomeEnv(split="test_seen")
+    first = env.reset(options={"task_index": 0})
+    state = env.sim.graph()
+    env.step("walk to phone")
+    env.step("grab phone")
+    assert env.won
+    assert env.reset(options={"task_index": 0}) == first
+    assert env.sim.graph() == state and not env.won and env.binder.bindings == {"home_office": 1, "phone": 1000}
+
+
+def _rollout(env, seed, steps=30):
+    obs, info = env.reset(seed=seed)
+    trace = [(obs, info)]
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        actions = info["admissible_actions"]
+        action = actions[rng.integers(len(actions))] if rng.random() < 0.8 else "grab cup"
+        obs, reward, terminated, _, info = env.step(action)
+        trace.append((obs, reward, terminated, info))
+        if terminated:
+            obs, info = env.reset()
+            trace.append((obs, info))
+    return trace
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_same_seed_same_episode(strict):
+    first = _rollout(VirtualHomeEnv(split="train", strict_parity=strict), seed=3)
+    assert first == _rollout(VirtualHomeEnv(split="train", strict_parity=strict), seed=3)
+    assert first != _rollout(VirtualHomeEnv(split="train", strict_parity=strict), seed=4)
+
+
+def test_any_string_is_answered_without_raising():
+    env = VirtualHomeEnv(split="test_seen")
+    env.reset(options={"task_index": 10})
+    state = env.sim.graph()
+    junk = ["", " ", "\n\n", "Action:", "Thought: hmm", "🙂 walk to 🛁", "walk to " + "x" * 1_000_000,
+            "put " + "a on " * 100_000, "[WALK] <bedroom> (1)", "walk to <bedroom> (1)", "grab (cup)", "\x00\x01",
+            "WALK TO NOWHERE", "put cup", "put  on  ", "release", "sleep", "stand up", "fly cup", "ÄÖÜ ß" * 1000,
+            "walk to bedroom\nwalk to kitchen", "look at", "pour into", "grab hands both"]
+    for action in junk:
+        obs, reward, terminated, _, info = env.step(action)
+        assert (obs, reward, terminated, info["grounded"]) == (NOTHING_HAPPENS, 0.0, False, False), action[:40]
+    assert env.sim.graph() == state
+    strict = VirtualHomeEnv(split="test_seen", strict_parity=True)
+    strict.reset(options={"task_index": 10})
+    assert strict.step("   ")[0] == ERROR_INPUT and strict.step("Action: ")[0] == ERROR_INPUT
+
+
+def test_strict_parity_lists_states_by_class():
+    default, strict = VirtualHomeEnv(split="test_seen"), VirtualHomeEnv(split="test_seen", strict_parity=True)
+    for env in (default, strict):
+        assert env.reset(options={"task_index": 10})[0] == (
+            "The task is Turn on light(Walk to the dining room and turn on the light.).")
+    # the kitchen light is off; the three other rooms' lights are on (listed once: duplicates merge)
+    assert default.step("walk to light")[0] == "light is OFF and PLUGGED_IN and CLEAN. "
+    assert strict.step("walk to light")[0] == (
+        "light is ON and PLUGGED_IN and CLEAN, light is OFF and PLUGGED_IN and CLEAN. ")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_envs(mode):
+    fns = [lambda: VirtualHomeEnv(split="test_seen"), lambda: VirtualHomeEnv(split="test_unseen")]
+    envs = gym.vector.SyncVectorEnv(fns) if mode == "sync" else gym.vector.AsyncVectorEnv(fns)
+    try:
+        obs, infos = envs.reset(seed=[1, 2], options={"task_index": 0})
+        assert list(obs) == [VirtualHomeEnv(split="test_seen").reset(options={"task_index": 0})[0],
+                             VirtualHomeEnv(split="test_unseen").reset(options={"task_index": 0})[0]]
+        obs, _, _, _, infos = envs.step(["walk to bedroom", "jump"])
+        assert list(infos["grounded"]) == [True, False] and list(obs)[1] == NOTHING_HAPPENS
+    finally:
+        envs.close()
+
+
+def test_render_modes():
+    env = VirtualHomeEnv(split="test_seen", render_mode="ansi")
+    obs, _ = env.reset(options={"task_index": 1})
+    assert env.render() == obs
+    with pytest.raises(ValueError, match="render_mode"):
+        VirtualHomeEnv(render_mode="rgb_array")
+
+
+def _detour(env, rng, count):
+    """Random admissible actions, except wearing clothes: VirtualHome never lets a worn piece be
+    grabbed again (it stays 'already grabbed'), a dead end no expert can undo."""
+    for _ in range(count):
+        actions = [a for a in env.unwrapped.admissible_actions() if not a.startswith("Put on")]
+        env.step(actions[rng.integers(len(actions))])
+        if env.won:
+            return
+
+
+@pytest.mark.parametrize("split", ["test_seen", "test_unseen"])
+def test_expert_wins_after_random_detours(split):
+    env = VirtualHomeEnv(split=split)
+    rng = np.random.default_rng(7)
+    for index in range(0, 247, 9):
+        env.reset(options={"task_index": index})
+        _detour(env, rng, int(rng.integers(1, 15)))
+        for _ in range(40):
+            if env.won:
+                break
+            action = env.expert_action()
+            assert action is not None, (index, env.current.activity)
+            assert env.step(action)[4]["grounded"], (index, action)
+        assert env.won, (index, env.current.activity)
+
+
+def test_expert_wins_in_strict_parity_mode_after_detours():
+    env = VirtualHomeEnv(split="train", strict_parity=True)
+    rng = np.random.default_rng(3)
+    for index in range(0, 2000, 97):
+        env.reset(seed=index, options={"task_index": index})
+        _detour(env, rng, 6)
+        for _ in range(40):
+            if env.won:
+                break
+            assert env.step(env.expert_action())[4]["grounded"]
+        assert env.won, index
+
+
+def test_own_graph_and_program(virtualhome_fixtures):
+    with gzip.open(virtualhome_fixtures / "454_2.json.gz") as file:
+        record = json.load(file)
+    program = {"title": record["title"], "description": record["description"], "script": record["script"]}
+    env = VirtualHomeEnv(graph=record["initial_graph"], program=program)
+    obs, info = env.reset()
+    assert obs == ("The task is Watch TV(Walk to the living room. Sit on the sofa. Grab the remote and turn on the "
+                   "television.).")
+    assert env.task_ids() == ["custom-0000"] and info["goal_progress"] < 1.0
+    commands = []
+    while not env.won and len(commands) < 20:
+        commands.append(env.expert_action())
+        assert env.step(commands[-1])[4]["grounded"]
+    assert commands[:3] == ["Walk to home office", "Walk to couch", "Sit on couch"] and env.won
+    with pytest.raises(ValueError, match="fails on the graph"):
+        VirtualHomeEnv(graph=record["initial_graph"], program=dict(program, script=["[GRAB] <couch> (352)"]))
