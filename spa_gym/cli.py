@@ -156,7 +156,7 @@ def train_estimator_command(
         from peft import LoraConfig
 
         lora = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear")
-    path = tiny_model_path() if backbone == "tiny" else backbone
+    path = tiny_model_path(walks[0].env_id if walks else None) if backbone == "tiny" else backbone
     if pretrain != "none":
         path = pretrain_backbone(path, walks, Path(out) / "backbone", targets=pretrain, epochs=pretrain_epochs)
     estimator = ProgressEstimator.from_backbone(path, lora=lora, seed=args.seed)

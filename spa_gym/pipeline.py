@@ -145,7 +145,7 @@ class Pipeline:
         demonstrations.unlink(missing_ok=True)  # an interrupted SFT stage starts its data over
         experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs), range(self.preset.expert_tasks),
                                               path=demonstrations)
-        policy = self._policy(self.config.model or tiny_model_path())
+        policy = self._policy(self.config.model or tiny_model_path(self.config.env_id))
         train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
                                                 style=self.preset.style, seed=self.config.seed))
         return out

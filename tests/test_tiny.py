@@ -195,3 +195,27 @@ def test_tiny_model_path_builds_atomically(tmp_path, monkeypatch):
     assert rebuilt == path
     assert AutoTokenizer.from_pretrained(path).convert_tokens_to_ids("more") != 1
     assert sorted(p.name for p in path.parent.iterdir()) == [f"tiny-v{TINY_VERSION}"]
+
+
+def test_other_envs_get_their_own_tiny_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPA_GYM_HOME", str(tmp_path))
+    calls = []
+
+    def texts(specs, episodes):
+        calls.append((specs, episodes))
+        return iter(SMALL_TEXTS + ["add to cart"])
+
+    monkeypatch.setattr(tiny, "env_texts", texts)
+    path = tiny_model_path("SPA-WebShop-v0")
+    assert path == tmp_path / f"tiny-v{TINY_VERSION}-webshop"
+    assert calls == [(("SPA-WebShop-v0",), 40)]
+    assert "cart" in AutoTokenizer.from_pretrained(path).get_vocab()
+    assert tiny_model_path("SPA-WebShop-v0") == path and len(calls) == 1  # cached
+    assert tiny_model_path("SPA-VirtualHome-v0") == tmp_path / f"tiny-v{TINY_VERSION}-virtualhome"
+    with pytest.raises(ValueError, match=r"no tiny model for env id 'Nope-v0'"):
+        tiny_model_path("Nope-v0")
+
+
+def test_env_texts_cover_webshop_and_virtualhome():
+    words = {word for text in env_texts(["SPA-WebShop-v0", "SPA-VirtualHome-v0"], episodes_per_env=2) for word in text.split()}
+    assert {"[SEP]", "Instruction:", "click[buy", "now]", "Nothing", "happens.", "Walk", "toilet"} <= words

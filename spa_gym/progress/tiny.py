@@ -85,6 +85,15 @@ TINY_VERSION = 3
 #: The envs (id, or id and ``gym.make`` kwargs) whose text the default tokenizer covers.
 DEFAULT_ENVS: tuple[str | tuple[str, dict], ...] = ("SPA-ALFWorld-v0", ("SPA-ALFWorld-v0", {"grammar": "2.1.3"}))
 
+#: The other envs' tiny models, each with its own vocabulary (one shared word-level vocabulary
+#: would be dominated by WebShop's product titles, ~15k words, and its output layer would cost
+#: every env ~15x more per token). id -> (the envs its tokenizer covers, episodes per env; WebShop
+#: plays fewer, as each results page alone shows ten product titles).
+ENV_TINY_TEXTS: dict[str, tuple[tuple[str | tuple[str, dict], ...], int]] = {
+    "SPA-WebShop-v0": (("SPA-WebShop-v0",), 40),
+    "SPA-VirtualHome-v0": (("SPA-VirtualHome-v0",), 200),
+}
+
 #: Where :func:`tiny_model_path` caches the default tiny model: ``$SPA_GYM_HOME/tiny-v<TINY_VERSION>``
 #: (as at import; ``SPA_GYM_HOME`` defaults to ``~/.cache/spa_gym``; :func:`tiny_model_path` re-reads it).
 TINY_DEFAULT_DIR: Path = _home() / f"tiny-v{TINY_VERSION}"
@@ -229,19 +238,30 @@ def _is_built(path: Path) -> bool:
     return all((path / name).is_file() for name in ("config.json", "model.safetensors", "tokenizer.json"))
 
 
-def tiny_model_path(rebuild: bool = False) -> Path:
-    """Path of the default tiny model (``$SPA_GYM_HOME/tiny-v<N>``), building it on first use or when
-    ``rebuild``. It is built in a temporary folder beside it and renamed into place, so a crash
-    never leaves a half-written model and concurrent first uses agree on one folder.
+def tiny_model_path(env_id: str | None = None, rebuild: bool = False) -> Path:
+    """Path of the tiny model for ``env_id``, building it on first use or when ``rebuild``.
+
+    ``None`` or ``"SPA-ALFWorld-v0"``: the default model (``$SPA_GYM_HOME/tiny-v<N>``, covering
+    :data:`DEFAULT_ENVS`); an id of :data:`ENV_TINY_TEXTS`: that env's model
+    (``$SPA_GYM_HOME/tiny-v<N>-<env>``). It is built in a temporary folder beside it and renamed
+    into place, so a crash never leaves a half-written model and concurrent first uses agree on
+    one folder.
     """
-    final = _home() / f"tiny-v{TINY_VERSION}"
+    if env_id is None or env_id == "SPA-ALFWorld-v0":
+        final, texts = _home() / f"tiny-v{TINY_VERSION}", None
+    elif env_id in ENV_TINY_TEXTS:
+        slug = env_id.removeprefix("SPA-").removesuffix("-v0").lower()
+        final, texts = _home() / f"tiny-v{TINY_VERSION}-{slug}", ENV_TINY_TEXTS[env_id]
+    else:
+        known = ["SPA-ALFWorld-v0", *ENV_TINY_TEXTS]
+        raise ValueError(f"no tiny model for env id {env_id!r}; tiny models exist for {known}")
     if _is_built(final) and not rebuild:
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".tiny-build-", dir=final.parent))
     trash = None
     try:
-        build_tiny_model(staging)
+        build_tiny_model(staging, None if texts is None else env_texts(*texts))
         if final.exists():
             trash = Path(tempfile.mkdtemp(prefix=".tiny-old-", dir=final.parent)) / final.name
             try:
