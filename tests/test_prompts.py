@@ -335,3 +335,11 @@ def test_tiny_tokenizer_reads_the_react_example_assistant_turns(tiny_tokenizer):
     for turn in get_prompt(ALFWORLD).example:
         if turn["role"] == "assistant":
             assert unk not in tiny_tokenizer.encode(turn["content"], add_special_tokens=False), turn["content"]
+
+
+def test_virtualhome_prompts():
+    react = get_prompt("SPA-VirtualHome-v0", "react")
+    assert react.example[0]["content"].startswith("The task is Cook some food(")
+    commands = [parse_action(turn["content"]) for turn in react.example if turn["role"] == "assistant"]
+    assert commands[-1] == "Switch on microwave" and len(commands) == 7
+    assert get_prompt("SPA-VirtualHome-v0", "compact").instruction.endswith("next command only.")

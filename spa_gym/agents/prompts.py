@@ -296,10 +296,57 @@ def _webshop_prompt(style: PromptStyle) -> EnvPrompt:
     return EnvPrompt(WEBSHOP_REACT_INSTRUCTION, _example_messages(initial, steps, "react"), "react", WEBSHOP_ID)
 
 
+# -- VirtualHome --------------------------------------------------------------------------------
+
+VIRTUALHOME_ID = "SPA-VirtualHome-v0"
+
+#: The task of the VirtualHome example: train task 2 ("Cook some food": take the steak, put it in
+#: the microwave, close it and switch it on; the expert needs 7 commands).
+VIRTUALHOME_EXAMPLE_SPLIT = "train"
+VIRTUALHOME_EXAMPLE_INDEX = 2
+
+VIRTUALHOME_REACT_INSTRUCTION = """\
+You are a household robot in VirtualHome, a simulated home. Each episode gives you one task, \
+stated as "The task is <title>(<description>)." You act with one command per turn; after a \
+command that works you see the states of the objects close to you, their relations and what you \
+hold; a command that cannot be done is answered "Nothing happens.".
+
+Commands you can use ({obj} and {recep} are object names such as "tv", "kitchen counter" or \
+"food steak"; rooms are "bathroom", "bedroom", "dining room" (the kitchen) and "home office" \
+(the living room)):
+- walk to {obj}, run to {obj}, find {obj}, turn to {obj}, look at {obj}, point at {obj}
+- grab {obj}, drop {obj}, put {obj} on {recep}, put {obj} in {recep}, put back {obj}, \
+pour {obj} into {recep}
+- open {obj}, close {obj}, switch on {obj}, switch off {obj}, plug in {obj}, plug out {obj}
+- sit on {obj}, lie on {obj}, stand up, sleep, wake up
+- watch {obj}, read {obj}, type on {obj}, drink {obj}, eat {obj}, wash {obj}, rinse {obj}, \
+scrub {obj}, wipe {obj}, squeeze {obj}, cut {obj}, touch {obj}, push {obj}, pull {obj}, move {obj}, \
+greet {obj}, put on {obj} (clothes), take off {obj}
+
+Answer every turn in exactly this format, with one command after "Action:" and nothing after it:
+Thought: <your reasoning about what to do next>
+Action: <one command>
+
+The first episode below is a solved example; your own task follows it."""
+
+VIRTUALHOME_COMPACT_INSTRUCTION = "You are a household robot. Reply with the next command only."
+
+
+def _virtualhome_prompt(style: PromptStyle) -> EnvPrompt:
+    if style == "compact":
+        return EnvPrompt(VIRTUALHOME_COMPACT_INSTRUCTION, [], "compact", VIRTUALHOME_ID)
+    initial, steps = expert_example_episode(VIRTUALHOME_ID, VIRTUALHOME_EXAMPLE_SPLIT, VIRTUALHOME_EXAMPLE_INDEX)
+    return EnvPrompt(VIRTUALHOME_REACT_INSTRUCTION, _example_messages(initial, steps, "react"), "react", VIRTUALHOME_ID)
+
+
 # -- registry -----------------------------------------------------------------------------------
 
 #: Prompt builders by env id: ``builder(style) -> EnvPrompt``. Envs add theirs here.
-PROMPTS: dict[str, Callable[[PromptStyle], EnvPrompt]] = {ALFWORLD_ID: _alfworld_prompt, WEBSHOP_ID: _webshop_prompt}
+PROMPTS: dict[str, Callable[[PromptStyle], EnvPrompt]] = {
+    ALFWORLD_ID: _alfworld_prompt,
+    WEBSHOP_ID: _webshop_prompt,
+    VIRTUALHOME_ID: _virtualhome_prompt,
+}
 
 
 def register_prompt(env_id: str, builder: Callable[[PromptStyle], EnvPrompt]) -> None:
@@ -460,6 +507,8 @@ __all__ = [
     "ALFWORLD_COMMANDS",
     "ALFWORLD_EXAMPLE_INDEX",
     "ALFWORLD_EXAMPLE_SPLIT",
+    "VIRTUALHOME_EXAMPLE_INDEX",
+    "VIRTUALHOME_EXAMPLE_SPLIT",
     "WEBSHOP_EXAMPLE_INDEX",
     "WEBSHOP_EXAMPLE_SPLIT",
     "OBSERVATION_PREFIX",
