@@ -206,10 +206,11 @@ def test_other_envs_get_their_own_tiny_model(tmp_path, monkeypatch):
         return iter(SMALL_TEXTS + ["add to cart"])
 
     monkeypatch.setattr(tiny, "env_texts", texts)
+    monkeypatch.setattr(tiny, "webshop_catalog_texts", lambda: iter(["B0ABCDEFGH click[b0abcdefgh]"]))
     path = tiny_model_path("SPA-WebShop-v0")
     assert path == tmp_path / f"tiny-v{TINY_VERSION}-webshop"
     assert calls == [(("SPA-WebShop-v0",), 40)]
-    assert "cart" in AutoTokenizer.from_pretrained(path).get_vocab()
+    assert {"cart", "click[b0abcdefgh]"} <= set(AutoTokenizer.from_pretrained(path).get_vocab())
     assert tiny_model_path("SPA-WebShop-v0") == path and len(calls) == 1  # cached
     assert tiny_model_path("SPA-VirtualHome-v0") == tmp_path / f"tiny-v{TINY_VERSION}-virtualhome"
     with pytest.raises(ValueError, match=r"no tiny model for env id 'Nope-v0'"):

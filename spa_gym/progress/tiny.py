@@ -88,11 +88,31 @@ DEFAULT_ENVS: tuple[str | tuple[str, dict], ...] = ("SPA-ALFWorld-v0", ("SPA-ALF
 #: The other envs' tiny models, each with its own vocabulary (one shared word-level vocabulary
 #: would be dominated by WebShop's product titles, ~15k words, and its output layer would cost
 #: every env ~15x more per token). id -> (the envs its tokenizer covers, episodes per env; WebShop
-#: plays fewer, as each results page alone shows ten product titles).
+#: plays fewer and adds its catalog's words instead, see :func:`webshop_catalog_texts`).
 ENV_TINY_TEXTS: dict[str, tuple[tuple[str | tuple[str, dict], ...], int]] = {
     "SPA-WebShop-v0": (("SPA-WebShop-v0",), 40),
     "SPA-VirtualHome-v0": (("SPA-VirtualHome-v0",), 200),
 }
+
+
+def webshop_catalog_texts() -> Iterator[str]:
+    """What WebShop pages show of each product of the default catalog: asin (and its lower-cased
+    ``click[...]`` form), title, price, option values, description and bullet points."""
+    from ..envs.webshop import generated_catalog
+
+    for product in generated_catalog().products:
+        asin = product["asin"]
+        yield f"{asin} {asin.lower()} click[{asin.lower()}] {product['Price']}"
+        yield product["Title"]
+        yield " ".join(value for values in product["options"].values() for value in values)
+        yield " ".join([product["Description"], *product["BulletPoints"]])
+
+
+def _env_tiny_texts(env_id: str) -> Iterator[str]:
+    specs, episodes = ENV_TINY_TEXTS[env_id]
+    yield from env_texts(specs, episodes)
+    if env_id == "SPA-WebShop-v0":
+        yield from webshop_catalog_texts()
 
 #: Where :func:`tiny_model_path` caches the default tiny model: ``$SPA_GYM_HOME/tiny-v<TINY_VERSION>``
 #: (as at import; ``SPA_GYM_HOME`` defaults to ``~/.cache/spa_gym``; :func:`tiny_model_path` re-reads it).
@@ -251,7 +271,7 @@ def tiny_model_path(env_id: str | None = None, rebuild: bool = False) -> Path:
         final, texts = _home() / f"tiny-v{TINY_VERSION}", None
     elif env_id in ENV_TINY_TEXTS:
         slug = env_id.removeprefix("SPA-").removesuffix("-v0").lower()
-        final, texts = _home() / f"tiny-v{TINY_VERSION}-{slug}", ENV_TINY_TEXTS[env_id]
+        final, texts = _home() / f"tiny-v{TINY_VERSION}-{slug}", _env_tiny_texts(env_id)
     else:
         known = ["SPA-ALFWorld-v0", *ENV_TINY_TEXTS]
         raise ValueError(f"no tiny model for env id {env_id!r}; tiny models exist for {known}")
@@ -261,7 +281,7 @@ def tiny_model_path(env_id: str | None = None, rebuild: bool = False) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".tiny-build-", dir=final.parent))
     trash = None
     try:
-        build_tiny_model(staging, None if texts is None else env_texts(*texts))
+        build_tiny_model(staging, texts)
         if final.exists():
             trash = Path(tempfile.mkdtemp(prefix=".tiny-old-", dir=final.parent)) / final.name
             try:
