@@ -67,3 +67,14 @@ def test_spa_gym_run_smoke_preset_end_to_end_and_resume(tmp_path, capsys) -> Non
     assert (out / "explore.jsonl").read_text() == explore_before
     assert (out / "results.md").stat().st_mtime_ns >= before
     assert main(["run", "--preset", "tiny", "--out", str(out)]) == 2  # another configuration in the same folder
+
+
+@pytest.mark.slow
+def test_spa_gym_run_smoke_preset_on_virtualhome(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "--env", "SPA-VirtualHome-v0", "--preset", "smoke", "--out", str(out)]) == 0
+    results = (out / "results.md").read_text()
+    assert results.startswith("# SPA-VirtualHome-v0, preset smoke, seed 0")
+    assert "first 4 tasks of test_unseen" in results and "| PPO, SPA rewards | 4 |" in results
+    experts = (out / "experts.jsonl").read_text().splitlines()
+    assert len(experts) == 16 and all('"env_id": "SPA-VirtualHome-v0"' in line for line in experts)
