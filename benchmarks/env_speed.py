@@ -36,31 +36,7 @@ from pathlib import Path
 import gymnasium as gym
 
 import spa_gym  # noqa: F401
-from spa_gym.envs.base import TextEnv
-
-
-class NullEnv(TextEnv):
-    """Answers every command with a constant: the cost of the Gymnasium loop itself."""
-
-    def _reset_task(self, options):
-        return "start"
-
-    def _step_text(self, action):
-        return "Nothing happens.", 0.0, False, False
-
-    def admissible_actions(self):
-        return ["look"]
-
-
-def steps_per_s(env: gym.Env, steps: int, seed: int) -> float:
-    rng = random.Random(seed)
-    _, info = env.reset(seed=seed)
-    start = time.perf_counter()
-    for _ in range(steps):
-        _, _, terminated, truncated, info = env.step(rng.choice(info["admissible_actions"]))
-        if terminated or truncated:
-            _, info = env.reset()
-    return steps / (time.perf_counter() - start)
+from common import NullEnv, random_steps_per_s
 
 
 def resets_per_s(split: str, indices: list[int]) -> float:
@@ -86,8 +62,8 @@ def mb_per_env() -> float:
 def alfworld(args: argparse.Namespace) -> dict:
     env = gym.make("SPA-ALFWorld-v0", split="train")
     null = gym.wrappers.TimeLimit(gym.wrappers.OrderEnforcing(NullEnv()), 40)
-    step_runs = [steps_per_s(env, args.steps, seed) for seed in range(args.runs)]
-    null_runs = [steps_per_s(null, args.steps, seed) for seed in range(args.runs)]
+    step_runs = [random_steps_per_s(env, args.steps, seed) for seed in range(args.runs)]
+    null_runs = [random_steps_per_s(null, args.steps, seed) for seed in range(args.runs)]
     cold = [resets_per_s("train", list(range(run * args.resets, (run + 1) * args.resets))) for run in range(args.runs)]
     warm_indices = list(range(100)) * (args.resets // 100 + 1)
     resets_per_s("train", warm_indices[:100])  # build them once

@@ -32,40 +32,17 @@ from pathlib import Path
 
 import gymnasium as gym
 
-from spa_gym.envs.base import TextEnv
 from spa_gym.envs.virtualhome.env import VirtualHomeEnv
+
+from common import NullEnv, random_steps_per_s
 
 STECA_MS_PER_STEP = 15.0
 FIXTURES = Path(os.environ.get("SPA_GYM_FIXTURES", Path(__file__).resolve().parent.parent.parent / "shared"
                                 / "fixtures")) / "virtualhome"
 
 
-class NullEnv(TextEnv):
-    """Answers every command with a constant: the cost of the Gymnasium loop itself."""
-
-    def _reset_task(self, options):
-        return "start"
-
-    def _step_text(self, action):
-        return "Nothing happens.", 0.0, False, False
-
-    def admissible_actions(self):
-        return ["look"]
-
-
 def wrap(env: gym.Env) -> gym.Env:
     return gym.wrappers.TimeLimit(gym.wrappers.OrderEnforcing(env), 40)
-
-
-def random_steps_per_s(env: gym.Env, steps: int, seed: int) -> float:
-    rng = random.Random(seed)
-    _, info = env.reset(seed=seed)
-    start = time.perf_counter()
-    for _ in range(steps):
-        _, _, terminated, truncated, info = env.step(rng.choice(info["admissible_actions"]))
-        if terminated or truncated:
-            _, info = env.reset()
-    return steps / (time.perf_counter() - start)
 
 
 def expert_rates(env: gym.Env, steps: int, seed: int) -> tuple[float, float]:

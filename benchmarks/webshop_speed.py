@@ -30,6 +30,8 @@ import time
 from functools import partial
 from pathlib import Path
 
+from common import NullEnv, random_steps_per_s
+
 
 def rss_mb() -> float:
     """Resident set size of this process in MB (psutil if installed, else /proc/self/statm)."""
@@ -42,41 +44,19 @@ def rss_mb() -> float:
         return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def steps_per_s(env, steps: int, seed: int) -> float:
-    """Random admissible actions; the search placeholder becomes 1-5 words of the instruction."""
+def search_or_click(rng: random.Random, info: dict) -> str:
+    """A random admissible action; the search placeholder becomes 1-5 words of the instruction."""
     from spa_gym.envs.webshop.session import SEARCH_PLACEHOLDER
 
-    rng = random.Random(seed)
-    _, info = env.reset(seed=seed)
-    start = time.perf_counter()
-    for _ in range(steps):
-        actions = info["admissible_actions"] or ["click[nothing]"]
-        action = rng.choice(actions)
-        if action == SEARCH_PLACEHOLDER:
-            words = info["task"].split()
-            action = f"search[{' '.join(rng.sample(words, min(len(words), rng.randint(1, 5))))}]"
-        _, _, terminated, truncated, info = env.step(action)
-        if terminated or truncated:
-            _, info = env.reset()
-    return steps / (time.perf_counter() - start)
+    action = rng.choice(info["admissible_actions"] or ["click[nothing]"])
+    if action == SEARCH_PLACEHOLDER:
+        words = info["task"].split()
+        action = f"search[{' '.join(rng.sample(words, min(len(words), rng.randint(1, 5))))}]"
+    return action
 
 
-def null_env():
-    from spa_gym.envs.base import TextEnv
-
-    class NullEnv(TextEnv):
-        """Answers every action with a constant: the cost of the loop itself."""
-
-        def _reset_task(self, options):
-            return "start"
-
-        def _step_text(self, action):
-            return "Nothing happens.", 0.0, False, False
-
-        def admissible_actions(self):
-            return ["click[x]"]
-
-    return NullEnv()
+def steps_per_s(env, steps: int, seed: int) -> float:
+    return random_steps_per_s(env, steps, seed, search_or_click)
 
 
 def timed(function) -> tuple[float, object]:
@@ -116,7 +96,7 @@ def main() -> None:
     from spa_gym.envs.webshop.search import SearchIndex
 
     report: dict[str, object] = {"runs": args.runs, "steps": args.steps, "sizes": args.sizes}
-    baseline = statistics.median(steps_per_s(null_env(), args.steps, seed) for seed in range(args.runs))
+    baseline = statistics.median(steps_per_s(NullEnv(), args.steps, seed) for seed in range(args.runs))
     report["baseline_steps_per_s"] = round(baseline)
     for key in ("steps_per_s", "step_cost_ratio", "catalog_s", "index_s"):
         report[key] = {}

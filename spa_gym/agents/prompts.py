@@ -249,11 +249,18 @@ def _example_messages(initial: str, steps: Sequence[tuple[str, str]], style: Pro
     return messages
 
 
-def _alfworld_prompt(style: PromptStyle) -> EnvPrompt:
-    if style == "compact":
-        return EnvPrompt(ALFWORLD_COMPACT_INSTRUCTION, [], "compact", ALFWORLD_ID)
-    initial, steps = alfworld_example_episode()
-    return EnvPrompt(ALFWORLD_REACT_INSTRUCTION, _example_messages(initial, steps, "react"), "react", ALFWORLD_ID)
+def expert_prompt_builder(env_id: str, react_instruction: str, compact_instruction: str, example_split: str,
+                          example_index: int) -> Callable[[PromptStyle], EnvPrompt]:
+    """A prompt builder for :data:`PROMPTS`: the react style gets the env expert's episode on task
+    ``example_index`` of ``example_split`` as its in-context example; the compact style none."""
+
+    def build(style: PromptStyle) -> EnvPrompt:
+        if style == "compact":
+            return EnvPrompt(compact_instruction, [], "compact", env_id)
+        initial, steps = expert_example_episode(env_id, example_split, example_index)
+        return EnvPrompt(react_instruction, _example_messages(initial, steps, "react"), "react", env_id)
+
+    return build
 
 
 # -- WebShop ------------------------------------------------------------------------------------
@@ -287,13 +294,6 @@ Action: <one command>
 The first episode below is a solved example; your own task follows it."""
 
 WEBSHOP_COMPACT_INSTRUCTION = "You shop for the product in the instruction. Reply with search[...] or click[...] only."
-
-
-def _webshop_prompt(style: PromptStyle) -> EnvPrompt:
-    if style == "compact":
-        return EnvPrompt(WEBSHOP_COMPACT_INSTRUCTION, [], "compact", WEBSHOP_ID)
-    initial, steps = expert_example_episode(WEBSHOP_ID, WEBSHOP_EXAMPLE_SPLIT, WEBSHOP_EXAMPLE_INDEX)
-    return EnvPrompt(WEBSHOP_REACT_INSTRUCTION, _example_messages(initial, steps, "react"), "react", WEBSHOP_ID)
 
 
 # -- VirtualHome --------------------------------------------------------------------------------
@@ -332,20 +332,16 @@ The first episode below is a solved example; your own task follows it."""
 VIRTUALHOME_COMPACT_INSTRUCTION = "You are a household robot. Reply with the next command only."
 
 
-def _virtualhome_prompt(style: PromptStyle) -> EnvPrompt:
-    if style == "compact":
-        return EnvPrompt(VIRTUALHOME_COMPACT_INSTRUCTION, [], "compact", VIRTUALHOME_ID)
-    initial, steps = expert_example_episode(VIRTUALHOME_ID, VIRTUALHOME_EXAMPLE_SPLIT, VIRTUALHOME_EXAMPLE_INDEX)
-    return EnvPrompt(VIRTUALHOME_REACT_INSTRUCTION, _example_messages(initial, steps, "react"), "react", VIRTUALHOME_ID)
-
-
 # -- registry -----------------------------------------------------------------------------------
 
 #: Prompt builders by env id: ``builder(style) -> EnvPrompt``. Envs add theirs here.
 PROMPTS: dict[str, Callable[[PromptStyle], EnvPrompt]] = {
-    ALFWORLD_ID: _alfworld_prompt,
-    WEBSHOP_ID: _webshop_prompt,
-    VIRTUALHOME_ID: _virtualhome_prompt,
+    ALFWORLD_ID: expert_prompt_builder(ALFWORLD_ID, ALFWORLD_REACT_INSTRUCTION, ALFWORLD_COMPACT_INSTRUCTION,
+                                       ALFWORLD_EXAMPLE_SPLIT, ALFWORLD_EXAMPLE_INDEX),
+    WEBSHOP_ID: expert_prompt_builder(WEBSHOP_ID, WEBSHOP_REACT_INSTRUCTION, WEBSHOP_COMPACT_INSTRUCTION,
+                                      WEBSHOP_EXAMPLE_SPLIT, WEBSHOP_EXAMPLE_INDEX),
+    VIRTUALHOME_ID: expert_prompt_builder(VIRTUALHOME_ID, VIRTUALHOME_REACT_INSTRUCTION, VIRTUALHOME_COMPACT_INSTRUCTION,
+                                          VIRTUALHOME_EXAMPLE_SPLIT, VIRTUALHOME_EXAMPLE_INDEX),
 }
 
 
@@ -517,6 +513,7 @@ __all__ = [
     "PromptStyle",
     "alfworld_example_episode",
     "expert_example_episode",
+    "expert_prompt_builder",
     "build_messages",
     "format_assistant",
     "format_observation",
