@@ -36,8 +36,9 @@ def _cases(webshop_fixtures: Path) -> list[dict]:
         return [json.loads(line) for line in handle]
 
 
-def _replay(case: dict, fuzz_backend: str = "rapidfuzz"):
-    return reward_breakdown(
+def _replay(case: dict, fuzz_backend: str = "rapidfuzz", score=reward_breakdown):
+    """``score`` (:func:`reward_breakdown` or :func:`get_reward`) applied to a fixture case's inputs."""
+    return score(
         case["purchased_product"],
         case["goal"],
         case["price"],
@@ -65,14 +66,7 @@ def test_replays_every_fixture_case_exactly(webshop_fixtures):
     mismatches = []
     for case in _cases(webshop_fixtures):
         got = _replay(case)
-        reward, info = get_reward(
-            case["purchased_product"],
-            case["goal"],
-            case["price"],
-            case["options"],
-            purchased_title_nouns=case["purchased_title_nouns"],
-            goal_title_nouns=case["goal_title_nouns"],
-        )
+        reward, info = _replay(case, score=get_reward)
         checks = {
             "reward": abs(got.reward - case["reward"]) <= 1e-9 and reward == got.reward,
             "info": info == case["info"] and list(info) == list(case["info"]) and info == got.info,
@@ -247,35 +241,36 @@ def test_type_reward_thresholds(purchased, goal_nouns, query, r_type):
 # --- whole reward on hand-built cases (re-derived from the upstream unit-test scenarios) -----------
 
 
+SHARED = {
+    "asin": "B0TEST0001",
+    "name": "Acme Tea Tree Body Oil",
+    "query": "body oils",
+    "product_category": "Beauty & Personal Care › Skin Care › Body › Oils",
+}
+"""Fields a goal copies from its target product: :func:`_goal` targets :func:`_product`."""
+
+
 def _product(**overrides):
-    product = {
-        "asin": "B0TEST0001",
-        "name": "Acme Tea Tree Body Oil",
-        "Title": "Acme Tea Tree Body Oil",
-        "query": "body oils",
+    return {
+        **SHARED,
+        "Title": SHARED["name"],
         "category": "beauty",
-        "product_category": "Beauty & Personal Care › Skin Care › Body › Oils",
         "Description": "A light oil.",
         "BulletPoints": ["Made with essential oils", "Travel size"],
         "Attributes": ["tea tree", "natural ingredients"],
         "options": {"size": ["2 fl oz", "4 fl oz"], "scent": ["lavender", "rose"]},
+        **overrides,
     }
-    product.update(overrides)
-    return product
 
 
 def _goal(**overrides):
-    goal = {
-        "asin": "B0TEST0001",
-        "name": "Acme Tea Tree Body Oil",
-        "query": "body oils",
-        "product_category": "Beauty & Personal Care › Skin Care › Body › Oils",
+    return {
+        **SHARED,
         "attributes": ["tea tree", "essential oils"],
         "goal_options": ["4 fl oz", "lavender"],
         "price_upper": 30.0,
+        **overrides,
     }
-    goal.update(overrides)
-    return goal
 
 
 NOUNS = {"purchased_title_nouns": ["Acme", "Tree", "Body", "Oil"], "goal_title_nouns": ["Acme", "Tree", "Body", "Oil"]}
