@@ -254,8 +254,8 @@ SCENARIO_1 = [
     ("[RELEASE] <apple> (7)", False, "<character> (3) is not holding <apple> (7)", ""),
     ("[READ] <book> (15)", False, "<character> (3) is not holding <book> (15)", ""),
     ("[WALK] <book> (15)", True, "",
-     "+3/CLOSE/14 +3/CLOSE/15 +3/INSIDE/1 +14/CLOSE/3 +15/CLOSE/3 -3/CLOSE/10 -3/CLOSE/11 -3/FACING/9 "
-     "-3/INSIDE/2 -10/CLOSE/3 -11/CLOSE/3"),
+     ("+3/CLOSE/14 +3/CLOSE/15 +3/INSIDE/1 +14/CLOSE/3 +15/CLOSE/3 -3/CLOSE/10 -3/CLOSE/11 -3/FACING/9 "
+      "-3/INSIDE/2 -10/CLOSE/3 -11/CLOSE/3")),
     ("[GRAB] <book> (15)", True, "", "+3/HOLDS_RH/15 +15/INSIDE/1 -15/INSIDE/14"),
     ("[TOUCH] <book> (15)", True, "", ""),
     ("[READ] <book> (15)", True, "", ""),
@@ -284,8 +284,8 @@ SCENARIO_2 = [
     ("[GRAB] <shirt> (11)", True, "", "+3/HOLDS_RH/11 -11/ON/10"),
     ("[STANDUP]", True, "", "3="),
     ("[FIND] <fridge> (6)", True, "",
-     "+3/CLOSE/6 +3/CLOSE/7 +3/INSIDE/1 +6/CLOSE/3 +7/CLOSE/3 -3/CLOSE/5 -3/CLOSE/10 -3/INSIDE/2 "
-     "-5/CLOSE/3 -10/CLOSE/3"),
+     ("+3/CLOSE/6 +3/CLOSE/7 +3/INSIDE/1 +6/CLOSE/3 +7/CLOSE/3 -3/CLOSE/5 -3/CLOSE/10 -3/INSIDE/2 "
+      "-5/CLOSE/3 -10/CLOSE/3")),
     ("[FIND] <fridge> (6)", True, "", ""),
     ("[run] <kitchen> (1)", True, "",
      "+11/INSIDE/1 -3/CLOSE/6 -3/CLOSE/7 -3/CLOSE/12 -6/CLOSE/3 -7/CLOSE/3 -11/INSIDE/2 -12/CLOSE/3"),
@@ -329,35 +329,63 @@ def test_failure_classes_and_missing_preconditions() -> None:
     assert result.missing_preconds == ((True, {"id": 3, "state": "SITTING"}), (True, {"id": 3, "state": "LYING"}))
 
 
-@pytest.mark.parametrize(("line", "raised", "message"), [
-    ("[FLY] <kite> (1)", ("ScriptParseException", 'Unknown action "FLY"'),
+def _lookable_hands() -> dict:
+    """TINY, with hands_both (12), which is INSIDE nothing, made LOOKABLE."""
+    graph = json.loads(json.dumps(TINY))
+    graph["nodes"][11]["properties"].append("LOOKABLE")
+    return graph
+
+
+@pytest.mark.parametrize(("graph", "line", "raised", "message"), [
+    (TINY, "[FLY] <kite> (1)", ("ScriptParseException", 'Unknown action "FLY"'),
      "Unknown action \"FLY\" in script line '[FLY] <kite> (1)'"),
-    ("[WALK] <x> (1.5)", ("ValueError", "invalid literal for int() with base 10: '1.5'"),
+    (TINY, "[WALK] <x> (1.5)", ("ValueError", "invalid literal for int() with base 10: '1.5'"),
      "invalid literal for int() with base 10: '1.5' in script line '[WALK] <x> (1.5)'"),
-    ("[LOOKAT_SHORT] <tv> (9)",
+    (TINY, "[LOOKAT_SHORT] <tv> (9)",
      ("TypeError", "UnknownExecutor.execute() takes 5 positional arguments but 7 were given"),
      'LOOKAT_SHORT is not supported by the simulator when executing "[LOOKAT_SHORT] <tv> (9) [0]"'),
-    ("[WALK] <x> (99)", ("AttributeError", "'NoneType' object has no attribute 'category'"),
+    (TINY, "[WALK] <x> (99)", ("AttributeError", "'NoneType' object has no attribute 'category'"),
      '<x> (99) cannot be found when executing "[WALK] <x> (99) [0]"'),
-    ("[FIND] <x> (99)", ("AttributeError", "'NoneType' object has no attribute 'id'"),
+    (TINY, "[FIND] <x> (99)", ("AttributeError", "'NoneType' object has no attribute 'id'"),
      '<x> (99) cannot be found when executing "[FIND] <x> (99) [0]"'),
-    ("[OPEN] <x> (99)", ("AttributeError", "'NoneType' object has no attribute 'properties'"),
+    (TINY, "[OPEN] <x> (99)", ("AttributeError", "'NoneType' object has no attribute 'properties'"),
      '<x> (99) cannot be found when executing "[OPEN] <x> (99) [0]"'),
-])
-def test_lines_the_real_simulator_raises_on_fail_cleanly(line: str, raised: tuple[str, str], message: str) -> None:
-    sim = Simulator(TINY)
+    (_lookable_hands(), "[WATCH] <hands_both> (12)", ("AttributeError", "'NoneType' object has no attribute 'id'"),
+     '<hands_both> (12) is not in any room when executing "[WATCH] <hands_both> (12) [0]"'),
+], ids=["unknown_action", "bad_id", "lookat_short", "walk_missing", "find_missing", "open_missing", "watch_no_room"])
+def test_lines_the_real_simulator_raises_on_fail_cleanly(graph: dict, line: str, raised: tuple[str, str],
+                                                        message: str) -> None:
+    sim = Simulator(graph)
     before = sim.graph()
     result = sim.execute_detailed(line)
     assert (result.success, result.raised, result.message) == (False, raised, message)
     assert sim.graph() == before
 
 
-def test_watch_of_an_object_in_no_room_fails_as_the_real_one_raises() -> None:
-    graph = json.loads(json.dumps(TINY))
-    graph["nodes"][11]["properties"].append("LOOKABLE")  # hands_both (12), which is INSIDE nothing
-    result = Simulator(graph).execute_detailed("[WATCH] <hands_both> (12)")
-    assert result.raised == ("AttributeError", "'NoneType' object has no attribute 'id'")
-    assert result.message == '<hands_both> (12) is not in any room when executing "[WATCH] <hands_both> (12) [0]"'
+#: Per action with objects, how a line naming an id absent from the graph fails: (error type, raised
+#: attribute or None); the usual answer is ``unseen`` without raising.
+_MISSING_OBJECT_FAILURES = {"WALK": (None, "category"), "RUN": (None, "category"), "FIND": (None, "id"),
+                            "OPEN": ("unseen", "properties"), "CLOSE": ("unseen", "properties"),
+                            "PUTOBJBACK": (None, None)}
+
+
+@pytest.mark.parametrize(("action", "position"), [
+    (action, position) for action, count in sorted(ACTIONS.items()) if not action.startswith("LOOKAT_")
+    for position in range(count)])
+def test_an_object_missing_from_the_graph_fails_as_virtualhome_reports_it(action: str, position: int) -> None:
+    ids = [5, 4][:ACTIONS[action]]  # the held cup, the table
+    ids[position] = 99
+    line = f"[{action}] " + " ".join(f"<x> ({i})" for i in ids)
+    sim = Simulator(TINY)
+    sim.execute("[WALK] <table> (4)")
+    sim.execute("[GRAB] <cup> (5)")
+    before = sim.graph()
+    result = sim.execute_detailed(line)
+    error_type, attribute = _MISSING_OBJECT_FAILURES.get(action, ("unseen", None))
+    raised = None if attribute is None else ("AttributeError", f"'NoneType' object has no attribute '{attribute}'")
+    assert (result.success, result.message, result.error_type, result.missing_preconds, result.raised) == (
+        False, f'<x> (99) cannot be found when executing "{line} [0]"', error_type, (), raised)
+    assert sim.graph() == before
 
 
 # ---------------------------------------------------------------------- queries

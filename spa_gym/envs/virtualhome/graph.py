@@ -40,7 +40,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 #: VirtualHome's ``Relation`` enum.
 RELATIONS: tuple[str, ...] = ("ON", "INSIDE", "BETWEEN", "CLOSE", "FACING", "HOLDS_RH", "HOLDS_LH", "SITTING")
@@ -63,6 +63,7 @@ _PROPERTY_SET = frozenset(PROPERTIES)
 _NODE_KEYS = ("id", "class_name", "properties", "states")
 _EDGE_KEYS = ("from_id", "relation_type", "to_id")
 _EMPTY: frozenset[int] = frozenset()
+_Key = TypeVar("_Key", tuple[int, str], tuple[str, int])
 
 
 class GraphError(ValueError):
@@ -155,6 +156,19 @@ def _check_edge(index: int, raw: Any, nodes: Mapping[int, NodeInfo]) -> None:
             raise GraphError(f"edge #{index}: '{key}' must be an int, got {_short(raw[key])}")
         if raw[key] not in nodes:
             raise GraphError(f"edge #{index}: {key} {raw[key]} is not the id of any node")
+
+
+def _writable(index: dict[_Key, set[int]], owned: set[_Key], key: _Key) -> set[int]:
+    """The edge set at ``key`` of one of a graph's indexes, made its own to write to: created if absent,
+    copied if it is still shared with a clone (``owned`` lists the keys already its own)."""
+    found = index.get(key)
+    if found is None:
+        found = index[key] = set()
+        owned.add(key)
+    elif key not in owned:
+        found = index[key] = set(found)
+        owned.add(key)
+    return found
 
 
 class Graph:
@@ -387,26 +401,6 @@ class Graph:
         self._touched = set()
         self._gen += 1
 
-    def _writable_out(self, key: tuple[int, str]) -> set[int]:
-        found = self._out.get(key)
-        if found is None:
-            found = self._out[key] = set()
-            self._own_out.add(key)
-        elif key not in self._own_out:
-            found = self._out[key] = set(found)
-            self._own_out.add(key)
-        return found
-
-    def _writable_in(self, key: tuple[str, int]) -> set[int]:
-        found = self._in.get(key)
-        if found is None:
-            found = self._in[key] = set()
-            self._own_in.add(key)
-        elif key not in self._own_in:
-            found = self._in[key] = set(found)
-            self._own_in.add(key)
-        return found
-
     def add_edge(self, from_id: int, relation: str, to_id: int) -> None:
         """Add an edge (no-op if present). Both ids must be nodes of the graph."""
         key = (from_id, relation)
@@ -419,8 +413,8 @@ class Graph:
                 self._added_gen[key] = self._gen + 1
                 self._touched.add(key)
             added.add(to_id)
-        self._writable_out(key).add(to_id)
-        self._writable_in((relation, to_id)).add(from_id)
+        _writable(self._out, self._own_out, key).add(to_id)
+        _writable(self._in, self._own_in, (relation, to_id)).add(from_id)
 
     def remove_edge(self, from_id: int, relation: str, to_id: int) -> None:
         """Remove an edge (no-op if absent)."""
@@ -430,8 +424,8 @@ class Graph:
         added = self._touch(key)
         if added is not None and to_id not in self._base.get(key, _EMPTY):
             added.discard(to_id)
-        self._writable_out(key).discard(to_id)
-        self._writable_in((relation, to_id)).discard(from_id)
+        _writable(self._out, self._own_out, key).discard(to_id)
+        _writable(self._in, self._own_in, (relation, to_id)).discard(from_id)
 
     def remove_all(self, node_id: int, relations: tuple[str, ...]) -> None:
         """Remove every edge of these relations from or to ``node_id``."""

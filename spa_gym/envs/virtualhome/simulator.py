@@ -48,7 +48,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,14 @@ _POUR_TARGETS = frozenset({"hands_both", "sponge", "face"})
 _NONE_ATTRIBUTE = "'NoneType' object has no attribute '{}'"
 #: A handler's answer for a success that keeps the very same state (VirtualHome makes no new state).
 _SAME_STATE = 2
+#: How a line fails when one of its objects is not in the graph, where VirtualHome differs from the usual
+#: ``<name> (id) cannot be found`` of error type ``unseen``: ``(error type, the attribute that VirtualHome
+#: reads from None and so raises on, or None where it does not raise)``.
+_WHEN_MISSING: dict[str, tuple[str | None, str | None]] = {
+    "WALK": (None, "category"), "RUN": (None, "category"), "FIND": (None, "id"),
+    "OPEN": ("unseen", "properties"), "CLOSE": ("unseen", "properties"), "PUTOBJBACK": (None, None),
+}
+_UNSEEN: tuple[str | None, str | None] = ("unseen", None)
 
 
 @dataclass(frozen=True)
@@ -116,11 +124,14 @@ class _Info:
     error_type: str | None = None
     missing: list[tuple[bool, dict[str, Any]]] = field(default_factory=list)
 
-    def error(self, reason: str, error_type: str | None = None, *missing: tuple[bool, dict[str, Any]]) -> None:
+    def error(self, reason: str, error_type: str | None = None, *missing: tuple[bool, dict[str, Any]]) -> bool:
+        """Record a message (a failure, or the warning of a quirky success); returns False, so that a
+        failing check can ``return info.error(...)``."""
         self.messages.append(f'{reason} when executing "{self.line_text}"')
         if error_type is not None:
             self.error_type = error_type
         self.missing.extend(missing)
+        return False
 
 
 def _lacks(negate: bool, from_id: int, relation: str, to_id: int) -> tuple[bool, dict[str, Any]]:
@@ -129,6 +140,47 @@ def _lacks(negate: bool, from_id: int, relation: str, to_id: int) -> tuple[bool,
 
 def _lacks_state(negate: bool, node_id: int, state: str) -> tuple[bool, dict[str, Any]]:
     return negate, {"id": node_id, "state": state}
+
+
+def _afford(info: _Info, node: NodeInfo, properties: tuple[str, ...], refusal: str,
+            classes: Collection[str] = ()) -> bool:
+    """Whether ``node`` has one of ``properties`` or is of one of ``classes``; else the ``afford``
+    failure ``<node> <refusal>``."""
+    if not node.properties.isdisjoint(properties) or node.class_name in classes:
+        return True
+    return info.error(f"{node} {refusal}", "afford")
+
+
+@dataclass(frozen=True, slots=True)
+class _Toggle:
+    """A state switch (OPEN/CLOSE, SWITCHON/SWITCHOFF, PLUGIN/PLUGOUT), checked in VirtualHome's order:
+    the node affords it (``properties`` or ``classes``, else ``<node> <refusal>``), is close, a hand is
+    free if ``free_hand``, the node is ``before`` (else ``is not <before>``) and not ``blocker`` (else
+    ``<node> <blocker_reason>``; reported only, the switch still happens, unless ``blocks``)."""
+
+    properties: tuple[str, ...]
+    refusal: str
+    before: str
+    after: str
+    free_hand: bool = False
+    classes: tuple[str, ...] = ()
+    blocker: str | None = None
+    blocker_reason: str = ""
+    blocks: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Posture:
+    """SIT or LIE: the character's state, the property the seat needs (else ``<seat> <refusal>``), how
+    many things may be ON it (``capacity`` by class, default 1), the posture it replaces and whether
+    the character takes the seat's facing."""
+
+    state: str
+    needed: tuple[str, ...]
+    refusal: str
+    capacity: Mapping[str, int]
+    replaces: str
+    faces_like_seat: bool
 
 
 class Simulator:
@@ -180,7 +232,8 @@ class Simulator:
             if handler is None:  # LOOKAT_SHORT / LOOKAT_LONG: VirtualHome calls its fallback executor wrongly
                 raise _Raise("TypeError", "UnknownExecutor.execute() takes 5 positional arguments but 7 were given",
                              f"{line.action} is not supported by the simulator")
-            success = handler(self, line, info)
+            nodes = self._objects(line, info)
+            success = False if nodes is None else handler(self, line, info, *nodes)
         except _Raise as error:
             message = ",".join(info.messages) or f'{error.reason} when executing "{info.line_text}"'
             return ExecutionResult(False, message, info.error_type, tuple(info.missing), (error.kind, error.message))
@@ -327,6 +380,22 @@ class Simulator:
     def _char(self) -> NodeInfo:
         return self._g.info(self.character_id)
 
+    def _objects(self, line: ScriptLine, info: _Info) -> list[NodeInfo] | None:
+        """The line's objects; None once the first one missing from the graph is reported as
+        VirtualHome reports it for this action (``_WHEN_MISSING``; :class:`_Raise` where it raises)."""
+        nodes = []
+        for name, node_id in line.args:
+            node = self._g.get_info(node_id)
+            if node is None:
+                error_type, attribute = _WHEN_MISSING.get(line.action, _UNSEEN)
+                reason = f"<{script_object_name(name)}> ({node_id}) cannot be found"
+                info.error(reason, error_type)
+                if attribute is not None:
+                    raise _Raise("AttributeError", _NONE_ATTRIBUTE.format(attribute), reason)
+                return None
+            nodes.append(node)
+        return nodes
+
     def _is_close(self, node_id: int) -> bool:
         g, char = self._g, self.character_id
         close = g.targets(char, "CLOSE")
@@ -349,6 +418,11 @@ class Simulator:
         char = self.character_id
         return any(self._g.has_edge(char, hand, node_id) for hand in _HANDS)
 
+    def _in_hands(self) -> list[int]:
+        """What the character holds, left hand first (the order VirtualHome goes through them)."""
+        g, char = self._g, self.character_id
+        return [n for hand in ("HOLDS_LH", "HOLDS_RH") for n in g.targets(char, hand)]
+
     def _in_closed(self, node_id: int) -> bool:
         g = self._g
         return any("CLOSED" in g.states(c) and not g.info(c).is_room for c in g.targets(node_id, "INSIDE"))
@@ -361,67 +435,50 @@ class Simulator:
         self._g.add_edge(a, relation, b)
         self._g.add_edge(b, relation, a)
 
-    def _node_or_none(self, line: ScriptLine, position: int = 0) -> NodeInfo | None:
-        return self._g.get_info(line.args[position][1])
+    def _let_go(self, node_id: int) -> None:
+        for hand in _HANDS:
+            self._g.remove_edge(self.character_id, hand, node_id)
 
-    @staticmethod
-    def _missing_text(line: ScriptLine, position: int = 0) -> str:
-        name, node_id = line.args[position]
-        return f"<{script_object_name(name)}> ({node_id}) cannot be found"
-
-    def _not_found(self, line: ScriptLine, info: _Info, position: int = 0, error_type: str | None = "unseen") -> None:
-        info.error(self._missing_text(line, position), error_type)
+    def _stop_facing(self) -> None:
+        g, char = self._g, self.character_id
+        for target in tuple(g.targets(char, "FACING")):
+            g.remove_edge(char, "FACING", target)
 
     # -- shared precondition messages
     def _need_close(self, node: NodeInfo, info: _Info) -> bool:
-        if self._is_close(node.id):
-            return True
-        info.error(f"{self._char()} is not close to {node}", "missing",
-                   _lacks(False, self.character_id, "CLOSE", node.id))
-        return False
+        return self._is_close(node.id) or info.error(f"{self._char()} is not close to {node}", "missing",
+                                                     _lacks(False, self.character_id, "CLOSE", node.id))
 
     def _need_holding(self, node: NodeInfo, info: _Info) -> bool:
-        if self._holds(node.id):
-            return True
-        info.error(f"{self._char()} is not holding {node}", "missing",
-                   _lacks(False, self.character_id, "HOLDS", node.id))
-        return False
+        return self._holds(node.id) or info.error(f"{self._char()} is not holding {node}", "missing",
+                                                  _lacks(False, self.character_id, "HOLDS", node.id))
 
     def _need_free_hand(self, info: _Info) -> bool:
-        if self._free_hand() is not None:
-            return True
-        info.error(f"{self._char()} does not have a free hand", "missing", _lacks(True, self.character_id, "HOLDS", -1))
-        return False
+        return self._free_hand() is not None or info.error(f"{self._char()} does not have a free hand", "missing",
+                                                           _lacks(True, self.character_id, "HOLDS", -1))
 
     def _need_not_in_closed(self, node: NodeInfo, info: _Info) -> bool:
-        if not self._in_closed(node.id):
-            return True
-        info.error(f"{node} is inside other closed thing", "missing", _lacks_state(False, node.id, "OPEN"))
-        return False
+        return not self._in_closed(node.id) or info.error(f"{node} is inside other closed thing", "missing",
+                                                          _lacks_state(False, node.id, "OPEN"))
 
     def _need_face(self, node: NodeInfo, info: _Info) -> bool:
-        if self._faces(node.id):
-            return True
-        info.error(f"{self._char()} does not face {node}", "missing",
-                   _lacks(False, self.character_id, "FACING", node.id))
-        return False
+        return self._faces(node.id) or info.error(f"{self._char()} does not face {node}", "missing",
+                                                  _lacks(False, self.character_id, "FACING", node.id))
 
     # ----------------------------------------------------------------- actions
-    def _walk(self, line: ScriptLine, info: _Info) -> bool:  # also RUN
-        node = self._node_or_none(line)
-        if node is None:
-            raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("category"), self._missing_text(line))
+    # Each takes the line, its info and the line's objects, already found in the graph (_objects), and
+    # answers True (a new state), False (failed) or _SAME_STATE.
+    def _walk(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:  # also RUN
         g, char = self._g, self.character_id
         node_room = self.room_of(node.id)
         char_states = g.states(char)
         if _SITTING in char_states or _LYING in char_states:
-            info.error(f"{self._char()} is sitting", "missing", _lacks_state(True, char, _SITTING),
-                       _lacks_state(True, char, _LYING))
-            return False
+            return info.error(f"{self._char()} is sitting", "missing", _lacks_state(True, char, _SITTING),
+                              _lacks_state(True, char, _LYING))
         if node_room is None:
             return False
         old_room = self.room_of(char)
-        held = [n for hand in ("HOLDS_LH", "HOLDS_RH") for n in g.targets(char, hand)]
+        held = self._in_hands()
         g.remove_all(char, ("INSIDE", "CLOSE", "FACING"))
         g.add_edge(char, "INSIDE", node_room)
         if node_room != node.id:
@@ -443,79 +500,52 @@ class Simulator:
             self._add_both(char, "CLOSE", support)
         return True
 
-    def _find(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("id"), self._missing_text(line))
-        g, char = self._g, self.character_id
-        if not (g.has_edge(node.id, "ON", char) or "BODY_PART" in node.properties or self._is_close(node.id)):
-            return self._walk(line, info)
+    def _find(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        if not (self._g.has_edge(node.id, "ON", self.character_id) or "BODY_PART" in node.properties
+                or self._is_close(node.id)):
+            return self._walk(line, info, node)
         if not self._need_close(node, info):
             return False
-        for target in tuple(g.targets(char, "FACING")):
-            g.remove_edge(char, "FACING", target)
-        self._add_both(char, "CLOSE", node.id)
+        self._stop_facing()
+        self._add_both(self.character_id, "CLOSE", node.id)
         return True
 
-    def _sit_or_lie(self, line: ScriptLine, info: _Info, posture: str) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        g, char = self._g, self.character_id
+    def _sit_or_lie(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        g, char, posture = self._g, self.character_id, _POSTURES[line.action]
         if not self._need_close(node, info):
             return False
-        if posture in g.states(char):
-            info.error(f"{self._char()} is {posture.lower()}", "satisfied")
+        if posture.state in g.states(char):
+            return info.error(f"{self._char()} is {posture.state.lower()}", "satisfied")
+        if not _afford(info, node, posture.needed, posture.refusal):
             return False
-        needed, verb = ("SITTABLE", "sittable") if posture == _SITTING else ("LIEABLE", "lieable")
-        if needed not in node.properties:
-            info.error(f"{node} is not {verb}", "afford")
-            return False
-        capacity = (_SIT_CAPACITY if posture == _SITTING else _LIE_CAPACITY).get(node.class_name, 1)
-        if len(g.sources("ON", node.id)) >= capacity:
-            info.error(f"Too many things on {node}", "missing")
-            return False
+        if len(g.sources("ON", node.id)) >= posture.capacity.get(node.class_name, 1):
+            return info.error(f"Too many things on {node}", "missing")
         g.add_edge(char, "ON", node.id)
-        if posture == _SITTING:
+        if posture.faces_like_seat:
             for faced in tuple(g.targets(node.id, "FACING")):
                 g.add_edge(char, "FACING", faced)
-        self._set_state(char, (_LYING,) if posture == _SITTING else (_SITTING,), posture)
+        self._set_state(char, (posture.replaces,), posture.state)
         return True
-
-    def _sit(self, line: ScriptLine, info: _Info) -> bool:
-        return self._sit_or_lie(line, info, _SITTING)
-
-    def _lie(self, line: ScriptLine, info: _Info) -> bool:
-        return self._sit_or_lie(line, info, _LYING)
 
     def _standup(self, line: ScriptLine, info: _Info) -> bool:
         char = self.character_id
         states = self._g.states(char)
         if _SITTING not in states and _LYING not in states:
-            info.error(f"{self._char()} is not sitting", "satisfied")
-            return False
+            return info.error(f"{self._char()} is not sitting", "satisfied")
         self._g.set_states(char, tuple(s for s in states if s not in (_SITTING, _LYING)))
         return True
 
-    def _grab(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _grab(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
         g, char = self._g, self.character_id
-        if "GRABBABLE" not in node.properties and node.class_name not in ("water", "child"):
-            info.error(f"{node} is not grabbable", "afford")
+        if not _afford(info, node, ("GRABBABLE",), "is not grabbable", ("water", "child")):
             return False
         if node.id in self._grabbed:
-            info.error(f"{node} already grabbed", "satisfied")
-            return False
+            return info.error(f"{node} already grabbed", "satisfied")
         if not self._need_close(node, info) or not self._need_not_in_closed(node, info):
             return False
         hand = self._free_hand()
         if hand is None:
-            self._need_free_hand(info)
-            return False
+            return self._need_free_hand(info)  # False, with its message
         char_room = self.room_of(char)
         origin = None
         for relation in ("ON", "INSIDE", "CLOSE"):
@@ -534,360 +564,160 @@ class Simulator:
             self._grabbed[node.id] = origin
         return True
 
-    def _open_or_close(self, line: ScriptLine, info: _Info, opening: bool) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("properties"), self._missing_text(line))
-        if "CAN_OPEN" not in node.properties and node.class_name not in ("desk", "window"):
-            info.error(f"{node} can not be opened", "afford")
+    def _toggle(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:  # OPEN, SWITCHON, PLUGIN...
+        toggle = _TOGGLES[line.action]
+        if not _afford(info, node, toggle.properties, toggle.refusal, toggle.classes):
             return False
-        if not self._need_close(node, info):
-            return False
-        if opening and not self._need_free_hand(info):
+        if not self._need_close(node, info) or (toggle.free_hand and not self._need_free_hand(info)):
             return False
         states = self._g.states(node.id)
-        before, after = ("CLOSED", "OPEN") if opening else ("OPEN", "CLOSED")
-        if before not in states:
-            info.error(f"{node} is not {before.lower()}", "satisfied")
-            return False
-        if opening and "ON" in states:
-            info.error(f"{node} is still on", "satisfied")
-            return False
-        self._set_state(node.id, (before,), after)
+        if toggle.before not in states:
+            return info.error(f"{node} is not {toggle.before.lower()}", "satisfied")
+        if toggle.blocker is not None and toggle.blocker in states:
+            info.error(f"{node} {toggle.blocker_reason}", "satisfied")
+            if toggle.blocks:
+                return False
+        self._set_state(node.id, (toggle.before,), toggle.after)
         return True
-
-    def _open(self, line: ScriptLine, info: _Info) -> bool:
-        return self._open_or_close(line, info, opening=True)
-
-    def _close(self, line: ScriptLine, info: _Info) -> bool:
-        return self._open_or_close(line, info, opening=False)
 
     def _check_puttable(self, src: NodeInfo, dest: NodeInfo, relation: str, info: _Info) -> bool:
         if not self._need_holding(src, info) or not self._need_close(dest, info):
             return False
         if relation == "INSIDE" and "CAN_OPEN" in dest.properties and "OPEN" not in self._g.states(dest.id):
-            info.error(f"{dest} is not open or is not openable", "afford")
-            return False
+            return info.error(f"{dest} is not open or is not openable", "afford")
         return True
 
     def _place(self, src: int, dest: int, relation: str) -> None:
-        g, char = self._g, self.character_id
-        for hand in _HANDS:
-            g.remove_edge(char, hand, src)
-        self._add_both(char, "CLOSE", dest)
+        self._let_go(src)
+        self._add_both(self.character_id, "CLOSE", dest)
         self._add_both(src, "CLOSE", dest)
-        g.add_edge(src, relation, dest)
+        self._g.add_edge(src, relation, dest)
         self._grabbed.pop(src, None)
 
-    def _put(self, line: ScriptLine, info: _Info, relation: str) -> bool:
-        src, dest = self._node_or_none(line, 0), self._node_or_none(line, 1)
-        if src is None or dest is None:
-            self._not_found(line, info, 0 if src is None else 1)
-            return False
+    def _put(self, line: ScriptLine, info: _Info, src: NodeInfo, dest: NodeInfo) -> bool:  # PUTBACK, PUTIN
+        relation = "INSIDE" if line.action == "PUTIN" else "ON"
         if not self._check_puttable(src, dest, relation, info):
             return False
         self._place(src.id, dest.id, relation)
         return True
 
-    def _putback(self, line: ScriptLine, info: _Info) -> bool:
-        return self._put(line, info, "ON")
-
-    def _putin(self, line: ScriptLine, info: _Info) -> bool:
-        return self._put(line, info, "INSIDE")
-
-    def _putobjback(self, line: ScriptLine, info: _Info) -> bool | int:
-        src = self._node_or_none(line)
-        if src is None:
-            self._not_found(line, info, error_type=None)
-            return False
+    def _putobjback(self, line: ScriptLine, info: _Info, src: NodeInfo) -> bool | int:
         origin = self._grabbed.get(src.id)
         if origin is None:
-            info.error(f"{src} not grabbed")
-            return False
+            return info.error(f"{src} not grabbed")
         dest, relation = self._g.info(origin[0]), origin[1]
         if not self._check_puttable(src, dest, relation, info):
             return _SAME_STATE  # VirtualHome answers with the unchanged state: a success
         self._place(src.id, dest.id, relation)
         return True
 
-    def _switch(self, line: ScriptLine, info: _Info, on: bool) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if "HAS_SWITCH" not in node.properties:
-            info.error(f"{node} does not have a switch", "afford")
-            return False
-        if not self._need_close(node, info):
-            return False
-        states = self._g.states(node.id)
-        before, after = ("OFF", "ON") if on else ("ON", "OFF")
-        if before not in states:
-            info.error(f"{node} is not {before.lower()}", "satisfied")
-            return False
-        if on and "PLUGGED_OUT" in states:
-            info.error(f"{node} is unplugged", "satisfied")
-            return False
-        self._set_state(node.id, (before,), after)
+    def _drink(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        return (_afford(info, node, ("DRINKABLE", "RECIPIENT"), "is not drinkable or not recipient")
+                and self._need_holding(node, info))
+
+    def _read(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        return _afford(info, node, ("READABLE",), "is not readable") and self._need_holding(node, info)
+
+    def _turnto(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        self._stop_facing()
+        self._g.add_edge(self.character_id, "FACING", node.id)
         return True
 
-    def _switchon(self, line: ScriptLine, info: _Info) -> bool:
-        return self._switch(line, info, on=True)
-
-    def _switchoff(self, line: ScriptLine, info: _Info) -> bool:
-        return self._switch(line, info, on=False)
-
-    def _plug(self, line: ScriptLine, info: _Info, plug_in: bool) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if "HAS_PLUG" not in node.properties:
-            info.error(f"{node} does not have a plug", "afford")
-            return False
-        if not self._need_close(node, info) or not self._need_free_hand(info):
-            return False
-        states = self._g.states(node.id)
-        before, after = ("PLUGGED_OUT", "PLUGGED_IN") if plug_in else ("PLUGGED_IN", "PLUGGED_OUT")
-        if before not in states:
-            info.error(f"{node} is not {before.lower()}", "satisfied")
-            return False
-        if not plug_in and "ON" in states:
-            info.error(f"{node} is still on", "satisfied")  # reported, yet the unplugging goes ahead
-        self._set_state(node.id, (before,), after)
-        return True
-
-    def _plugin(self, line: ScriptLine, info: _Info) -> bool:
-        return self._plug(line, info, plug_in=True)
-
-    def _plugout(self, line: ScriptLine, info: _Info) -> bool:
-        return self._plug(line, info, plug_in=False)
-
-    def _drink(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if "DRINKABLE" not in node.properties and "RECIPIENT" not in node.properties:
-            info.error(f"{node} is not drinkable or not recipient", "afford")
-            return False
-        return self._need_holding(node, info)
-
-    def _read(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if "READABLE" not in node.properties:
-            info.error(f"{node} is not readable", "afford")
-            return False
-        return self._need_holding(node, info)
-
-    def _turnto(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        g, char = self._g, self.character_id
-        for target in tuple(g.targets(char, "FACING")):
-            g.remove_edge(char, "FACING", target)
-        g.add_edge(char, "FACING", node.id)
-        return True
-
-    def _lookat(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _lookat(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:  # also POINTAT
         return self._need_face(node, info)
 
-    def _watch(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _watch(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
         g, char = self._g, self.character_id
         char_room, node_room = self.room_of(char), self.room_of(node.id)
-        if "LOOKABLE" not in node.properties:
-            info.error(f"{node} not lookable", "afford")
+        if not _afford(info, node, ("LOOKABLE",), "not lookable"):
             return False
         if node_room is None:
             raise _Raise("AttributeError", _NONE_ATTRIBUTE.format("id"), f"{node} is not in any room")
         if node_room != char_room:
-            info.error(f"char room {g.info(char_room)} is not node room {g.info(node_room)}", "afford")
-            return False
+            return info.error(f"char room {g.info(char_room)} is not node room {g.info(node_room)}", "afford")
         if not self._need_face(node, info):
             return False
         states = g.states(char)
         if (node.class_name != "computer" and (_SITTING in states or _LYING in states)
                 and not g.has_edge(char, "FACING", node.id)):
-            info.error(f"{self._char()} is not facing {node} while sitting", "missing",
-                       _lacks(False, char, "FACING", node.id))
-            return False
+            return info.error(f"{self._char()} is not facing {node} while sitting", "missing",
+                              _lacks(False, char, "FACING", node.id))
         return self._need_not_in_closed(node, info)
 
-    def _clean(self, line: ScriptLine, info: _Info, needs_held: bool) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _clean(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:  # WIPE; WASH, RINSE, SCRUB
         if not self._need_close(node, info):
             return False
-        if needs_held and not any(self._g.targets(self.character_id, hand) for hand in _HANDS):
-            info.error(f"{self._char()} does not hold anything in hands", "missing",
-                       _lacks(False, self.character_id, "HOLDS", -1))
-            return False
+        if line.action == "WIPE" and not any(self._g.targets(self.character_id, hand) for hand in _HANDS):
+            return info.error(f"{self._char()} does not hold anything in hands", "missing",
+                              _lacks(False, self.character_id, "HOLDS", -1))
         self._set_state(node.id, ("DIRTY",), "CLEAN")
         return True
 
-    def _wipe(self, line: ScriptLine, info: _Info) -> bool:
-        return self._clean(line, info, needs_held=True)
-
-    def _wash(self, line: ScriptLine, info: _Info) -> bool:
-        return self._clean(line, info, needs_held=False)
-
-    def _puton(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
+    def _puton(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        if not self._need_holding(node, info) or not _afford(info, node, ("CLOTHES",), "is not clothes"):
             return False
-        if not self._need_holding(node, info):
-            return False
-        if "CLOTHES" not in node.properties:
-            info.error(f"{node} is not clothes", "afford")
-            return False
-        g, char = self._g, self.character_id
-        g.add_edge(node.id, "ON", char)
-        for hand in _HANDS:
-            g.remove_edge(char, hand, node.id)
+        self._g.add_edge(node.id, "ON", self.character_id)
+        self._let_go(node.id)
         return True
 
-    def _putoff(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _putoff(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
         g, char = self._g, self.character_id
         if not g.has_edge(node.id, "ON", char):
-            info.error(f"{node} is not on {self._char()}", "missing", _lacks(False, node.id, "ON", char))
-            return False
-        if "CLOTHES" not in node.properties:
-            info.error(f"{node} is not clothes", "afford")
+            return info.error(f"{node} is not on {self._char()}", "missing", _lacks(False, node.id, "ON", char))
+        if not _afford(info, node, ("CLOTHES",), "is not clothes"):
             return False
         g.remove_edge(node.id, "ON", char)
         return True
 
-    def _greet(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if "PERSON" not in node.properties:
-            info.error(f"{node} is not person", "afford")
-            return False
-        return True
+    def _greet(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        return _afford(info, node, ("PERSON",), "is not person")
 
-    def _drop(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _drop(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:  # also RELEASE
         if not self._need_holding(node, info):
             return False
-        g, char = self._g, self.character_id
-        char_room = self.room_of(char)
-        for hand in _HANDS:
-            g.remove_edge(char, hand, node.id)
-        g.add_edge(node.id, "INSIDE", char_room)
+        char_room = self.room_of(self.character_id)
+        self._let_go(node.id)
+        self._g.add_edge(node.id, "INSIDE", char_room)
         self._grabbed.pop(node.id, None)
         return True
 
-    def _touch(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _touch(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
         return self._need_close(node, info) and self._need_not_in_closed(node, info)
 
-    def _pour(self, line: ScriptLine, info: _Info) -> bool:
-        src, dest = self._node_or_none(line, 0), self._node_or_none(line, 1)
-        if src is None or dest is None:
-            self._not_found(line, info, 0 if src is None else 1)
+    def _pour(self, line: ScriptLine, info: _Info, src: NodeInfo, dest: NodeInfo) -> bool:
+        if not (_afford(info, src, ("POURABLE", "DRINKABLE"), "is not pourable or drinkable")
+                and _afford(info, dest, ("RECIPIENT",), "is not recipient", _POUR_TARGETS)
+                and self._need_holding(src, info) and self._need_close(dest, info)):
             return False
-        if "POURABLE" not in src.properties and "DRINKABLE" not in src.properties:
-            info.error(f"{src} is not pourable or drinkable", "afford")
-            return False
-        if "RECIPIENT" not in dest.properties and dest.class_name not in _POUR_TARGETS:
-            info.error(f"{dest} is not recipient", "afford")
-            return False
-        if not self._need_holding(src, info) or not self._need_close(dest, info):
-            return False
-        g = self._g
-        g.add_edge(src.id, "INSIDE", dest.id)
+        self._g.add_edge(src.id, "INSIDE", dest.id)
         if src.class_name == "water":
-            for hand in _HANDS:
-                g.remove_edge(self.character_id, hand, src.id)
+            self._let_go(src.id)
         return True
 
-    def _type(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if not self._need_close(node, info):
-            return False
-        if node.class_name != "keyboard" and "HAS_SWITCH" not in node.properties:
-            info.error(f"{node} does not have switch", "afford")
-            return False
-        return True
+    def _type(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        return self._need_close(node, info) and _afford(info, node, ("HAS_SWITCH",), "does not have switch",
+                                                        ("keyboard",))
 
-    def _move(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if ("MOVABLE" not in node.properties and (line.action != "PUSH" and node.class_name != "button")
-                and node.class_name not in ("chair", "curtain")):
-            info.error(f"{node} is not movable", "afford")
+    def _move(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:  # PUSH (never "not movable"), PULL, MOVE
+        if line.action != "PUSH" and not _afford(info, node, ("MOVABLE",), "is not movable",
+                                                 ("button", "chair", "curtain")):
             return False
         return self._need_close(node, info) and self._need_not_in_closed(node, info) and self._need_free_hand(info)
 
-    def _squeeze(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
+    def _squeeze(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        return (self._need_free_hand(info) and self._need_close(node, info)
+                and _afford(info, node, ("CLOTHES",), "is not clothes", _SQUEEZABLE))
+
+    def _cut(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
+        if not (self._need_free_hand(info) and self._need_close(node, info)
+                and _afford(info, node, ("EATABLE",), "is not eatable")
+                and _afford(info, node, ("CUTTABLE",), "is not cuttable")):
             return False
-        if not self._need_free_hand(info) or not self._need_close(node, info):
-            return False
-        if "CLOTHES" not in node.properties and node.class_name not in _SQUEEZABLE:
-            info.error(f"{node} is not clothes", "afford")
-            return False
+        if not any("knife" in self._g.info(n).class_name for n in self._in_hands()):
+            return info.error(f"{self._char()} is not holding a knife", "missing")
         return True
 
-    def _cut(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
-        if not self._need_free_hand(info) or not self._need_close(node, info):
-            return False
-        for needed, adjective in (("EATABLE", "eatable"), ("CUTTABLE", "cuttable")):
-            if needed not in node.properties:
-                info.error(f"{node} is not {adjective}", "afford")
-                return False
-        g, char = self._g, self.character_id
-        held = [n for hand in ("HOLDS_LH", "HOLDS_RH") for n in g.targets(char, hand)]
-        if not any("knife" in g.info(n).class_name for n in held):
-            info.error(f"{self._char()} is not holding a knife", "missing")
-            return False
-        return True
-
-    def _eat(self, line: ScriptLine, info: _Info) -> bool:
-        node = self._node_or_none(line)
-        if node is None:
-            self._not_found(line, info)
-            return False
+    def _eat(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
         if not self._need_close(node, info):
             return False
         if "EATABLE" in node.properties:
@@ -895,33 +725,49 @@ class Simulator:
         g = self._g
         on_it = g.sources("ON", node.id)
         if not on_it:
-            info.error(f"{node} is not eatable", "afford")
-            return False
-        if any("EATABLE" in g.info(n).properties for n in on_it):
-            return True
-        info.error(f"none of object on {node} is eatable", "afford")
-        return False
+            return info.error(f"{node} is not eatable", "afford")
+        return any("EATABLE" in g.info(n).properties for n in on_it) or info.error(
+            f"none of object on {node} is eatable", "afford")
 
-    def _rest(self, line: ScriptLine, info: _Info) -> bool:
+    def _rest(self, line: ScriptLine, info: _Info) -> bool:  # SLEEP, WAKEUP
         char = self.character_id
         states = self._g.states(char)
         if _LYING not in states and _SITTING not in states:
-            info.error(f"{self._char()} is not lying or sitting", "missing", _lacks_state(False, char, _LYING),
-                       _lacks_state(False, char, _SITTING))
-            return False
+            return info.error(f"{self._char()} is not lying or sitting", "missing", _lacks_state(False, char, _LYING),
+                              _lacks_state(False, char, _SITTING))
         return True
 
 
-_HANDLERS: dict[str, Callable[[Simulator, ScriptLine, _Info], bool | int]] = {
-    "WALK": Simulator._walk, "RUN": Simulator._walk, "FIND": Simulator._find, "SIT": Simulator._sit,
-    "STANDUP": Simulator._standup, "GRAB": Simulator._grab, "OPEN": Simulator._open, "CLOSE": Simulator._close,
-    "PUTBACK": Simulator._putback, "PUTIN": Simulator._putin, "SWITCHON": Simulator._switchon,
-    "SWITCHOFF": Simulator._switchoff, "DRINK": Simulator._drink, "LOOKAT": Simulator._lookat,
-    "TURNTO": Simulator._turnto, "WIPE": Simulator._wipe, "PUTON": Simulator._puton, "PUTOFF": Simulator._putoff,
-    "GREET": Simulator._greet, "DROP": Simulator._drop, "READ": Simulator._read, "POINTAT": Simulator._lookat,
-    "TOUCH": Simulator._touch, "LIE": Simulator._lie, "PUTOBJBACK": Simulator._putobjback, "POUR": Simulator._pour,
-    "TYPE": Simulator._type, "WATCH": Simulator._watch, "PUSH": Simulator._move, "PULL": Simulator._move,
-    "MOVE": Simulator._move, "RINSE": Simulator._wash, "WASH": Simulator._wash, "SCRUB": Simulator._wash,
-    "SQUEEZE": Simulator._squeeze, "PLUGIN": Simulator._plugin, "PLUGOUT": Simulator._plugout, "CUT": Simulator._cut,
-    "EAT": Simulator._eat, "SLEEP": Simulator._rest, "WAKEUP": Simulator._rest, "RELEASE": Simulator._drop,
+#: The state switches, as :meth:`Simulator._toggle` checks them.
+_TOGGLES: dict[str, _Toggle] = {
+    "OPEN": _Toggle(("CAN_OPEN",), "can not be opened", "CLOSED", "OPEN", free_hand=True, classes=("desk", "window"),
+                    blocker="ON", blocker_reason="is still on"),
+    "CLOSE": _Toggle(("CAN_OPEN",), "can not be opened", "OPEN", "CLOSED", classes=("desk", "window")),
+    "SWITCHON": _Toggle(("HAS_SWITCH",), "does not have a switch", "OFF", "ON", blocker="PLUGGED_OUT",
+                        blocker_reason="is unplugged"),
+    "SWITCHOFF": _Toggle(("HAS_SWITCH",), "does not have a switch", "ON", "OFF"),
+    "PLUGIN": _Toggle(("HAS_PLUG",), "does not have a plug", "PLUGGED_OUT", "PLUGGED_IN", free_hand=True),
+    # unplugging an appliance that is on is reported, yet goes ahead
+    "PLUGOUT": _Toggle(("HAS_PLUG",), "does not have a plug", "PLUGGED_IN", "PLUGGED_OUT", free_hand=True,
+                       blocker="ON", blocker_reason="is still on", blocks=False),
+}
+#: SIT and LIE, as :meth:`Simulator._sit_or_lie` checks them.
+_POSTURES: dict[str, _Posture] = {
+    "SIT": _Posture(_SITTING, ("SITTABLE",), "is not sittable", _SIT_CAPACITY, replaces=_LYING, faces_like_seat=True),
+    "LIE": _Posture(_LYING, ("LIEABLE",), "is not lieable", _LIE_CAPACITY, replaces=_SITTING, faces_like_seat=False),
+}
+
+#: Action -> handler, called as ``handler(simulator, line, info, *the line's objects)``.
+_HANDLERS: dict[str, Callable[..., bool | int]] = {
+    "WALK": Simulator._walk, "RUN": Simulator._walk, "FIND": Simulator._find, "SIT": Simulator._sit_or_lie,
+    "LIE": Simulator._sit_or_lie, "STANDUP": Simulator._standup, "GRAB": Simulator._grab, "OPEN": Simulator._toggle,
+    "CLOSE": Simulator._toggle, "SWITCHON": Simulator._toggle, "SWITCHOFF": Simulator._toggle,
+    "PLUGIN": Simulator._toggle, "PLUGOUT": Simulator._toggle, "PUTBACK": Simulator._put, "PUTIN": Simulator._put,
+    "PUTOBJBACK": Simulator._putobjback, "DRINK": Simulator._drink, "READ": Simulator._read,
+    "LOOKAT": Simulator._lookat, "POINTAT": Simulator._lookat, "TURNTO": Simulator._turnto, "WATCH": Simulator._watch,
+    "WIPE": Simulator._clean, "RINSE": Simulator._clean, "WASH": Simulator._clean, "SCRUB": Simulator._clean,
+    "PUTON": Simulator._puton, "PUTOFF": Simulator._putoff, "GREET": Simulator._greet, "DROP": Simulator._drop,
+    "RELEASE": Simulator._drop, "TOUCH": Simulator._touch, "POUR": Simulator._pour, "TYPE": Simulator._type,
+    "PUSH": Simulator._move, "PULL": Simulator._move, "MOVE": Simulator._move, "SQUEEZE": Simulator._squeeze,
+    "CUT": Simulator._cut, "EAT": Simulator._eat, "SLEEP": Simulator._rest, "WAKEUP": Simulator._rest,
 }

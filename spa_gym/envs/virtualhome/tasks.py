@@ -35,7 +35,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Protocol
 
 from .households import LAYOUT_IDS, PLACEMENTS, UNSEEN_LAYOUT_IDS, Household, generate_household
@@ -467,14 +467,6 @@ def _groceries(house: Household, rng: random.Random, count: int) -> Draft | None
     return Draft(text, goal, "dining_room")
 
 
-def _groceries_one(house: Household, rng: random.Random) -> Draft | None:
-    return _groceries(house, rng, 1)
-
-
-def _groceries_two(house: Household, rng: random.Random) -> Draft | None:
-    return _groceries(house, rng, 2)
-
-
 def _relax(house: Household, rng: random.Random, posture: str) -> Draft | None:
     couch = _pick(house, rng, "couch", "home_office")
     if couch is None:
@@ -488,14 +480,6 @@ def _relax(house: Household, rng: random.Random, posture: str) -> Draft | None:
         text = f"go to {room} and lie down on the sofa."
     c = house.character_id
     return Draft(text, Goal(((c, posture),), ((c, "ON", couch),)), "home_office")
-
-
-def _relax_sit(house: Household, rng: random.Random) -> Draft | None:
-    return _relax(house, rng, "SITTING")
-
-
-def _relax_lie(house: Household, rng: random.Random) -> Draft | None:
-    return _relax(house, rng, "LYING")
 
 
 def _relax_pillow(house: Household, rng: random.Random) -> Draft | None:
@@ -533,18 +517,6 @@ def _sleep(house: Household, rng: random.Random, extra: str) -> Draft | None:
         text = rng.choice(("Walk to bedroom, walk to bed, lay down on bed, close eyes, go to sleep.",
                            "I walk to my room, walk to my bed, lie in my bed, and go to sleep."))
     return Draft(text, Goal(states, ((c, "ON", bed),), (ActionGoal(("SLEEP",)),)), "bedroom")
-
-
-def _sleep_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _sleep(house, rng, "")
-
-
-def _sleep_light(house: Household, rng: random.Random) -> Draft | None:
-    return _sleep(house, rng, "light")
-
-
-def _sleep_alarm(house: Household, rng: random.Random) -> Draft | None:
-    return _sleep(house, rng, "alarm")
 
 
 def _read(house: Household, rng: random.Random, where: str) -> Draft | None:
@@ -585,22 +557,6 @@ def _read(house: Household, rng: random.Random, where: str) -> Draft | None:
     return Draft(text, goal, room)
 
 
-def _read_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _read(house, rng, "")
-
-
-def _read_couch(house: Household, rng: random.Random) -> Draft | None:
-    return _read(house, rng, "couch")
-
-
-def _read_bed(house: Household, rng: random.Random) -> Draft | None:
-    return _read(house, rng, "bed")
-
-
-def _read_lamp(house: Household, rng: random.Random) -> Draft | None:
-    return _read(house, rng, "lamp")
-
-
 def _workstation(house: Household, rng: random.Random) -> tuple[int, int, int, str] | None:
     computer = _pick(house, rng, "computer")
     if computer is None:
@@ -629,14 +585,6 @@ def _work(house: Household, rng: random.Random, seated: bool) -> Draft | None:
     return Draft(text, Goal(((computer, "ON"),)), room)
 
 
-def _work_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _work(house, rng, False)
-
-
-def _work_seated(house: Household, rng: random.Random) -> Draft | None:
-    return _work(house, rng, True)
-
-
 def _email(house: Household, rng: random.Random, seated: bool) -> Draft | None:
     found = _workstation(house, rng)
     if found is None:
@@ -651,14 +599,6 @@ def _email(house: Household, rng: random.Random, seated: bool) -> Draft | None:
         text = "I need to send an email to my friend so I go to the computer, turn it on and type the email."
         goal = Goal(((computer, "ON"),), (), (ActionGoal(("TYPE",), keyboard),))
     return Draft(text, goal, room)
-
-
-def _email_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _email(house, rng, False)
-
-
-def _email_seated(house: Household, rng: random.Random) -> Draft | None:
-    return _email(house, rng, True)
 
 
 def _browse(house: Household, rng: random.Random, seated: bool) -> Draft | None:
@@ -678,14 +618,6 @@ def _browse(house: Household, rng: random.Random, seated: bool) -> Draft | None:
     text = (f"walk to {_room_word(rng, room)}, find computer, switch on computer, find mouse, grab mouse, "
             f"look at the screen")
     return Draft(text, Goal(((computer, "ON"),), ((c, "HOLDS", mouse), (c, "FACING", computer)), (look,)), room)
-
-
-def _browse_mouse(house: Household, rng: random.Random) -> Draft | None:
-    return _browse(house, rng, False)
-
-
-def _browse_seated(house: Household, rng: random.Random) -> Draft | None:
-    return _browse(house, rng, True)
 
 
 def _dishwasher(house: Household, rng: random.Random, with_cup: bool) -> Draft | None:
@@ -712,14 +644,6 @@ def _dishwasher(house: Household, rng: random.Random, with_cup: bool) -> Draft |
     return Draft(text, goal, "dining_room")
 
 
-def _dishwasher_plate(house: Household, rng: random.Random) -> Draft | None:
-    return _dishwasher(house, rng, False)
-
-
-def _dishwasher_cup(house: Household, rng: random.Random) -> Draft | None:
-    return _dishwasher(house, rng, True)
-
-
 def _dishes_by_hand(house: Household, rng: random.Random, rack: bool) -> Draft | None:
     faucet = _pick(house, rng, "faucet", "dining_room")
     sink = _pick(house, rng, "sink", "dining_room")
@@ -737,14 +661,6 @@ def _dishes_by_hand(house: Household, rng: random.Random, rack: bool) -> Draft |
         text = ("Walk to the kitchen and turn to the sink. Turn on the water, scrub the plate then rinse it. Put the "
                 "plate into the dish rack.")
     return Draft(text, Goal(((faucet, "ON"), (plate, "CLEAN")), relations), "dining_room", (sink,))
-
-
-def _dishes_hand(house: Household, rng: random.Random) -> Draft | None:
-    return _dishes_by_hand(house, rng, False)
-
-
-def _dishes_rack(house: Household, rng: random.Random) -> Draft | None:
-    return _dishes_by_hand(house, rng, True)
 
 
 def _drink(house: Household, rng: random.Random, extra: str) -> Draft | None:
@@ -774,18 +690,6 @@ def _drink(house: Household, rng: random.Random, extra: str) -> Draft | None:
     return Draft(text, Goal(states, relations, (ActionGoal(("DRINK",), glass),)), "dining_room")
 
 
-def _drink_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _drink(house, rng, "")
-
-
-def _drink_faucet(house: Household, rng: random.Random) -> Draft | None:
-    return _drink(house, rng, "faucet")
-
-
-def _drink_dishwasher(house: Household, rng: random.Random) -> Draft | None:
-    return _drink(house, rng, "dishwasher")
-
-
 def _music(house: Household, rng: random.Random, extra: str) -> Draft | None:
     room = "bedroom" if extra == "bed" else rng.choice(("bedroom", "home_office"))
     plugged = "PLUGGED_OUT" if extra == "plug" else "PLUGGED_IN"
@@ -811,18 +715,6 @@ def _music(house: Household, rng: random.Random, extra: str) -> Draft | None:
     return Draft(text, Goal(states, relations), room)
 
 
-def _music_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _music(house, rng, "")
-
-
-def _music_plug(house: Household, rng: random.Random) -> Draft | None:
-    return _music(house, rng, "plug")
-
-
-def _music_bed(house: Household, rng: random.Random) -> Draft | None:
-    return _music(house, rng, "bed")
-
-
 def _pet_cat(house: Household, rng: random.Random, seated: bool) -> Draft | None:
     c = house.character_id
     if seated:
@@ -843,14 +735,6 @@ def _pet_cat(house: Household, rng: random.Random, seated: bool) -> Draft | None
     return Draft(text, Goal((), ((c, "CLOSE", cat),), (ActionGoal(("TOUCH",), cat),)), room)
 
 
-def _pet_cat_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _pet_cat(house, rng, False)
-
-
-def _pet_cat_couch(house: Household, rng: random.Random) -> Draft | None:
-    return _pet_cat(house, rng, True)
-
-
 def _phone(house: Household, rng: random.Random, seated: bool) -> Draft | None:
     couch = _pick(house, rng, "couch", "home_office")
     if seated and couch is not None:
@@ -866,14 +750,6 @@ def _phone(house: Household, rng: random.Random, seated: bool) -> Draft | None:
     text = rng.choice((f"walk to {_room_word(rng, room)}, walk to the phone reach for the phone and pick up the phone.",
                        "find the phone and pick it up"))
     return Draft(text, Goal((), ((c, "HOLDS", phone),)), room)
-
-
-def _phone_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _phone(house, rng, False)
-
-
-def _phone_couch(house: Household, rng: random.Random) -> Draft | None:
-    return _phone(house, rng, True)
 
 
 def _channel(house: Household, rng: random.Random) -> Draft | None:
@@ -938,14 +814,6 @@ def _get_dressed(house: Household, rng: random.Random, count: int) -> Draft | No
     return Draft(text, Goal((), tuple((item, "ON", c) for item in clothes)), "bedroom")
 
 
-def _dressed_one(house: Household, rng: random.Random) -> Draft | None:
-    return _get_dressed(house, rng, 1)
-
-
-def _dressed_two(house: Household, rng: random.Random) -> Draft | None:
-    return _get_dressed(house, rng, 2)
-
-
 def _cook(house: Household, rng: random.Random) -> Draft | None:
     microwave = _pick(house, rng, "microwave", "dining_room")
     if microwave is None:
@@ -976,14 +844,6 @@ def _snack(house: Household, rng: random.Random, seated: bool) -> Draft | None:
     return Draft(text, Goal((), ((c, "HOLDS", food),), (ActionGoal(("EAT",), food),)), "dining_room")
 
 
-def _snack_plain(house: Household, rng: random.Random) -> Draft | None:
-    return _snack(house, rng, False)
-
-
-def _snack_seated(house: Household, rng: random.Random) -> Draft | None:
-    return _snack(house, rng, True)
-
-
 def _clean_table(house: Household, rng: random.Random) -> Draft | None:
     table = _pick(house, rng, "table", "dining_room")
     rag = _add(house, rng, rng.choice(("rag", "sponge")), "dining_room", (("ON", "kitchen_counter"),))
@@ -1010,31 +870,40 @@ def _set_table(house: Household, rng: random.Random) -> Draft | None:
 #: The activities, in schedule order, with their weights (roughly the dataset's title frequencies).
 ACTIVITIES: tuple[Activity, ...] = (
     Activity("watch_tv", "Watch TV", 12, (_watch_tv_sofa, _watch_tv), (_watch_tv_dark,)),
-    Activity("work", "Work", 7, (_work_plain, _work_seated)),
-    Activity("read_book", "Read book", 7, (_read_plain, _read_couch, _read_bed), (_read_lamp,)),
+    Activity("work", "Work", 7, (partial(_work, seated=False), partial(_work, seated=True))),
+    Activity("read_book", "Read book", 7,
+             (partial(_read, where=""), partial(_read, where="couch"), partial(_read, where="bed")),
+             (partial(_read, where="lamp"),)),
     Activity("turn_on_light", "Turn on light", 7, (_light_on, _lamp_on), (_lights_both,)),
     Activity("change_tv_channel", "Change TV channel", 5, (_channel,)),
-    Activity("relax_on_sofa", "Relax on sofa", 5, (_relax_sit, _relax_lie), (_relax_pillow,)),
-    Activity("browse_internet", "Browse internet", 5, (_browse_mouse, _browse_seated)),
-    Activity("pet_cat", "Pet cat", 4, (_pet_cat_plain,), (_pet_cat_couch,)),
+    Activity("relax_on_sofa", "Relax on sofa", 5,
+             (partial(_relax, posture="SITTING"), partial(_relax, posture="LYING")), (_relax_pillow,)),
+    Activity("browse_internet", "Browse internet", 5, (partial(_browse, seated=False), partial(_browse, seated=True))),
+    Activity("pet_cat", "Pet cat", 4, (partial(_pet_cat, seated=False),), (partial(_pet_cat, seated=True),)),
     Activity("wash_hands", "Wash hands", 4, (_wash_hands_soap, _wash_hands_rinse), (_wash_hands_tidy,)),
-    Activity("pick_up_phone", "Pick up phone", 4, (_phone_plain,), (_phone_couch,)),
-    Activity("write_an_email", "Write an email", 4, (_email_plain, _email_seated)),
-    Activity("drink", "Drink", 4, (_drink_plain, _drink_faucet), (_drink_dishwasher,)),
-    Activity("listen_to_music", "Listen to music", 4, (_music_plain, _music_plug), (_music_bed,)),
-    Activity("put_groceries_in_fridge", "Put groceries in Fridge", 3, (_groceries_one, _groceries_two)),
-    Activity("wash_dishes_with_dishwasher", "Wash dishes with dishwasher", 3, (_dishwasher_plate, _dishwasher_cup)),
-    Activity("go_to_sleep", "Go to sleep", 3, (_sleep_plain, _sleep_light), (_sleep_alarm,)),
+    Activity("pick_up_phone", "Pick up phone", 4, (partial(_phone, seated=False),), (partial(_phone, seated=True),)),
+    Activity("write_an_email", "Write an email", 4, (partial(_email, seated=False), partial(_email, seated=True))),
+    Activity("drink", "Drink", 4, (partial(_drink, extra=""), partial(_drink, extra="faucet")),
+             (partial(_drink, extra="dishwasher"),)),
+    Activity("listen_to_music", "Listen to music", 4, (partial(_music, extra=""), partial(_music, extra="plug")),
+             (partial(_music, extra="bed"),)),
+    Activity("put_groceries_in_fridge", "Put groceries in Fridge", 3,
+             (partial(_groceries, count=1), partial(_groceries, count=2))),
+    Activity("wash_dishes_with_dishwasher", "Wash dishes with dishwasher", 3,
+             (partial(_dishwasher, with_cup=False), partial(_dishwasher, with_cup=True))),
+    Activity("go_to_sleep", "Go to sleep", 3, (partial(_sleep, extra=""), partial(_sleep, extra="light")),
+             (partial(_sleep, extra="alarm"),)),
     Activity("brush_teeth", "Brush teeth", 3, (_brush_teeth,)),
     Activity("wash_teeth", "Wash teeth", 2, (_wash_teeth,)),
     Activity("make_coffee", "Make coffee", 2, (_make_coffee,)),
     Activity("go_to_toilet", "Go to toilet", 2, (_toilet,), (_toilet_wash,)),
     Activity("wash_clothes", "Wash clothes", 2, (_wash_clothes,)),
-    Activity("get_dressed", "Get dressed", 2, (_dressed_one, _dressed_two)),
-    Activity("wash_dishes_by_hand", "Wash dishes by hand", 2, (_dishes_hand,), (_dishes_rack,)),
+    Activity("get_dressed", "Get dressed", 2, (partial(_get_dressed, count=1), partial(_get_dressed, count=2))),
+    Activity("wash_dishes_by_hand", "Wash dishes by hand", 2, (partial(_dishes_by_hand, rack=False),),
+             (partial(_dishes_by_hand, rack=True),)),
     Activity("turn_off_light", "Turn off light", 2, (_light_off,)),
     Activity("cook_some_food", "Cook some food", 2, (_cook,)),
-    Activity("have_snack", "Have snack", 2, (_snack_plain,), (_snack_seated,)),
+    Activity("have_snack", "Have snack", 2, (partial(_snack, seated=False),), (partial(_snack, seated=True),)),
     Activity("clean_table", "Clean table", 1, (_clean_table,)),
     Activity("set_up_table", "Set up table", 1, (_set_table,)),
 )
