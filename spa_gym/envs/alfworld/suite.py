@@ -26,6 +26,7 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..task_ids import SplitTaskIds
 from .game import Game, compile_game
 from .problem import TASK_TYPES, Goal
 from .scenes import LAYOUTS, Layout, ROOMS_FOR_TASK, UNSEEN_LAYOUT_IDS, goal_candidates, generate_problem
@@ -52,7 +53,7 @@ class TaskSpec:
     goal: Goal
 
 
-class TaskSuite:
+class TaskSuite(SplitTaskIds):
     """One split of the generated suite, in one grammar (``"2.1.1"`` default, or ``"2.1.3"``)."""
 
     def __init__(self, split: str = "train", grammar: str = "2.1.1"):
@@ -64,21 +65,6 @@ class TaskSuite:
 
     def __len__(self) -> int:
         return len(self._types)
-
-    def task_id(self, index: int) -> str:
-        """The stable id of task ``index``: ``"<split>-<index:04d>"``."""
-        self._check_index(index)
-        return f"{self.split}-{index:04d}"
-
-    def index_of(self, task_id: str) -> int:
-        """The index of a task id of this split; ``ValueError`` for any other id."""
-        split, _, number = task_id.rpartition("-")
-        if split != self.split or not number.isdigit() or int(number) >= len(self):
-            raise ValueError(
-                f"unknown task id {task_id!r} for split {self.split!r}: "
-                f"expected '{self.split}-0000' to '{self.split}-{len(self) - 1:04d}'"
-            )
-        return int(number)
 
     def task_type(self, index: int) -> str:
         self._check_index(index)
@@ -95,9 +81,6 @@ class TaskSuite:
         self._check_index(index)
         return _build(self.split, index, self._types[index], self.grammar)
 
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < len(self):
-            raise IndexError(f"task index {index} out of range for split {self.split!r} ({len(self)} tasks)")
 
 
 @lru_cache(maxsize=None)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache, partial
 from typing import Protocol
 
+from ..task_ids import SplitTaskIds
 from .households import LAYOUT_IDS, PLACEMENTS, UNSEEN_LAYOUT_IDS, Household, generate_household
 from .script import ScriptLine
 from .vocabulary import CLASSES, ROOM_WORDS, ROOMS, humanize
@@ -914,7 +915,7 @@ ACTIVITY_BY_KEY: dict[str, Activity] = {activity.key: activity for activity in A
 # The suite.
 # --------------------------------------------------------------------------------------------------
 
-class TaskSuite:
+class TaskSuite(SplitTaskIds):
     """One split of the generated suite: ``"train"``, ``"test_seen"`` or ``"test_unseen"``."""
 
     def __init__(self, split: str = "train"):
@@ -924,19 +925,6 @@ class TaskSuite:
 
     def __len__(self) -> int:
         return SPLIT_SIZES[self.split]
-
-    def task_id(self, index: int) -> str:
-        """The stable id of task ``index``: ``"<split>-<index:04d>"``."""
-        self._check_index(index)
-        return f"{self.split}-{index:04d}"
-
-    def index_of(self, task_id: str) -> int:
-        """The index of a task id of this split; ``ValueError`` for any other id."""
-        split, _, number = str(task_id).rpartition("-")
-        if split != self.split or not number.isdigit() or int(number) >= len(self):
-            raise ValueError(f"unknown task id {task_id!r} for split {self.split!r}: "
-                             f"expected '{self.split}-0000' to '{self.split}-{len(self) - 1:04d}'")
-        return int(number)
 
     def activity(self, index: int) -> str:
         """The activity key of task ``index`` (cheap: no household is built)."""
@@ -948,9 +936,6 @@ class TaskSuite:
         self._check_index(index)
         return _build_task(self.split, index)
 
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < len(self):
-            raise IndexError(f"task index {index} out of range for split {self.split!r} ({len(self)} tasks)")
 
 
 @cache

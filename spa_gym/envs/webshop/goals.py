@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from random import Random
 from typing import Any
 
+from ..task_ids import SplitTaskIds
 from .catalog import Catalog
 
 SUITE_VERSION = "1"
@@ -236,7 +237,7 @@ def split_indices(goals: Sequence[Mapping[str, Any]]) -> dict[str, list[int]]:
     return {**splits, "all": list(range(len(goals)))}
 
 
-class GoalSuite:
+class GoalSuite(SplitTaskIds):
     """One split of a catalog's goals: ``len``, stable task ids, goals and their WebShop goal indices."""
 
     def __init__(
@@ -251,33 +252,15 @@ class GoalSuite:
     def __len__(self) -> int:
         return len(self._indices)
 
-    def task_id(self, index: int) -> str:
-        """``"<split>-<index:04d>"``."""
-        self._check(index)
-        return f"{self.split}-{index:04d}"
-
-    def index_of(self, task_id: str) -> int:
-        """The index of a task id of this split; ``ValueError`` for any other id."""
-        split, _, number = task_id.rpartition("-")
-        if split != self.split or not number.isdigit() or int(number) >= len(self):
-            raise ValueError(
-                f"unknown task id {task_id!r} for split {self.split!r}: "
-                f"expected '{self.split}-0000' to '{self.split}-{max(len(self) - 1, 0):04d}'"
-            )
-        return int(number)
-
     def goal_index(self, index: int) -> int:
         """The WebShop goal index (position in the shuffled goal list) of task ``index``."""
-        self._check(index)
+        self._check_index(index)
         return self._indices[index]
 
     def goal(self, index: int) -> dict[str, Any]:
         """The goal dict of task ``index`` (shared: do not modify it)."""
         return self.goals.goals[self.goal_index(index)]
 
-    def _check(self, index: int) -> None:
-        if not 0 <= index < len(self):
-            raise IndexError(f"task index {index} out of range for split {self.split!r} ({len(self)} tasks)")
 
 
 _SPLITS: dict[int, tuple[GoalSet, dict[str, list[int]]]] = {}
