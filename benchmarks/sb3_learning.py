@@ -1,10 +1,12 @@
 """stable-baselines3 MaskablePPO on a small SPA-ALFWorld-v0 suite: sparse vs SPA rewards. Prints JSON.
 
 Protocol (defaults; all seeded):
-  suite      the first --tasks train tasks whose expert plan is 5-8 commands; 20-step limit
+  suite      the first --tasks train tasks whose expert plan is --plan-length commands (default 3-4:
+             a random policy never wins them, sparse-reward MaskablePPO learns them slowly);
+             20-step limit
   agent      sb3-contrib MaskablePPO, MlpPolicy, 4 DummyVecEnv copies of make_sb3_env (admissible
              commands as Discrete(64) with masks, hashed Box observations), n_steps 256,
-             batch 256, ent_coef 0.01; --budget env steps per run
+             batch 256, ent_coef 0.01; --budget env steps per run (default 20,000)
   estimator  the tiny model fine-tuned as a world model (every token) on 400 expert and
              --walks noisy-expert (epsilon 0.5) trajectories of the suite, then trained as a
              progress estimator on the walks (3 epochs); reused from --estimator if given
@@ -16,7 +18,7 @@ Protocol (defaults; all seeded):
 Reported: per reward scheme, final success per seed, mean, and mean/sparse ratio; the random
 baseline; wall times; learning_curve PNG (--plot).
 
-    python3 benchmarks/sb3_learning.py [--seeds 0 1 2] [--budget 30000] [--plot sb3_learning.png]
+    python3 benchmarks/sb3_learning.py [--seeds 0 1 2] [--budget 20000] [--plot sb3_learning.png]
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from spa_gym.wrappers import TaskSubset
 LIMIT = 20
 
 
-def suite_tasks(count: int, shortest: int = 5, longest: int = 8) -> list[int]:
+def suite_tasks(count: int, shortest: int, longest: int) -> list[int]:
     """The first ``count`` train tasks whose expert plan has ``shortest``..``longest`` commands."""
     env = gym.make("SPA-ALFWorld-v0")
     tasks: list[int] = []
@@ -133,7 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tasks", type=int, default=8)
-    parser.add_argument("--budget", type=int, default=30_000)
+    parser.add_argument("--plan-length", type=int, nargs=2, default=[3, 4], metavar=("SHORTEST", "LONGEST"))
+    parser.add_argument("--budget", type=int, default=20_000)
     parser.add_argument("--eval-every", type=int, default=5_000)
     parser.add_argument("--walks", type=int, default=600)
     parser.add_argument("--estimator", help="a saved estimator folder to reuse")
@@ -141,7 +144,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
 
-    tasks = suite_tasks(args.tasks)
+    tasks = suite_tasks(args.tasks, *args.plan_length)
     start = time.perf_counter()
     estimator_dir = Path(args.estimator) if args.estimator else build_estimator(
         tasks, args.walks, Path(tempfile.mkdtemp(prefix="spa-sb3-")))
