@@ -8,8 +8,10 @@ Protocol (defaults; all seeded):
              commands as Discrete(64) with masks, hashed Box observations), n_steps 256,
              batch 256, ent_coef 0.01; --budget env steps per run (default 20,000)
   estimator  the tiny model fine-tuned as a world model (every token) on 400 expert and
-             --walks noisy-expert (epsilon 0.5) trajectories of the suite, then trained as a
-             progress estimator on the walks (3 epochs); reused from --estimator if given
+             --walks noisy-expert trajectories of the suite (half with epsilon 0.5, which nearly
+             always win, half with epsilon 0.9, which mostly fail: without failures the estimator
+             credits every step and PPO learns to stall), then trained as a progress estimator
+             on the walks (3 epochs); reused from --estimator if given
   rewards    sparse: the env's reward (1 on a win); spa: SPARewardWrapper with alpha 1, beta 0 and
              the final reward kept. beta is 0 because every masked action is admissible, so the
              grounding term would be a constant +beta per step (it pays the agent to stall)
@@ -70,7 +72,12 @@ def suite_tasks(count: int, shortest: int, longest: int) -> list[int]:
 def build_estimator(tasks: list[int], walks_count: int, out: Path) -> Path:
     """World-model backbone + progress head trained on noisy-expert walks of the suite; returns its folder."""
     env = TaskSubset(gym.make("SPA-ALFWorld-v0", max_episode_steps=LIMIT), tasks)
-    walks = collect_trajectories(env, make_policy("noisy-expert", env, epsilon=0.5, seed=0), walks_count, seed=0)
+    walks = [
+        walk
+        for half, epsilon in enumerate((0.5, 0.9))
+        for walk in collect_trajectories(env, make_policy("noisy-expert", env, epsilon=epsilon, seed=half),
+                                         walks_count // 2, seed=half * walks_count)
+    ]
     experts = collect_expert_trajectories(gym.make("SPA-ALFWorld-v0"), [tasks[i % len(tasks)] for i in range(400)])
     backbone = pretrain_backbone(tiny_model_path(), experts + walks, out / "backbone", targets="all", progress=False)
     estimator = ProgressEstimator.from_backbone(backbone)
