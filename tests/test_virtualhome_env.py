@@ -11,8 +11,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from spa_gym.envs.base import INFO_KEYS
-from spa_gym.envs.virtualhome.env import VirtualHomeEnv
-from spa_gym.envs.virtualhome.text import ERROR_INPUT, NOTHING_HAPPENS
+from spa_gym.envs.virtualhome.env import VirtualHomeEnv, admissible_commands
+from spa_gym.envs.virtualhome.graph import Graph
+from spa_gym.envs.virtualhome.simulator import Simulator
+from spa_gym.envs.virtualhome.text import ERROR_INPUT, NOTHING_HAPPENS, render_observation
 
 EXTRA_KEYS = ("task_type", "title", "goal", "goal_progress", "layout_id", "script_line", "error")
 
@@ -206,3 +208,94 @@ def test_own_graph_and_program(virtualhome_fixtures):
     assert commands[:3] == ["Walk to home office", "Walk to couch", "Sit on couch"] and env.won
     with pytest.raises(ValueError, match="fails on the graph"):
         VirtualHomeEnv(graph=record["initial_graph"], program=dict(program, script=["[GRAB] <couch> (352)"]))
+
+
+# ---------------------------------------------------------------------- remembered answers
+@pytest.mark.parametrize("strict", [False, True])
+def test_remembered_answers_equal_fresh_ones(strict):
+    """The env keeps visible_ids and the walk commands while they cannot change; a clone starts with
+    nothing remembered, so it answers from scratch on the very same state."""
+    env = VirtualHomeEnv(split="train", strict_parity=strict)
+    rng = np.random.default_rng(11)
+    _, info = env.reset(seed=11)
+    for _ in range(400):
+        actions = info["admissible_actions"]
+        action = actions[rng.integers(len(actions))] if rng.random() < 0.9 else "put cup in cup"
+        obs, _, terminated, _, info = env.step(action)
+        fresh = env.sim.clone()
+        assert env.sim.visible_ids() == fresh.visible_ids()
+        assert info["admissible_actions"] == admissible_commands(fresh)
+        if info["grounded"]:
+            assert obs == render_observation(fresh, strict=strict)
+        if terminated or rng.random() < 1 / 40:
+            _, info = env.reset()
+
+
+def _node(node_id, class_name, category="Props", properties=(), states=()):
+    return {"id": node_id, "class_name": class_name, "category": category, "properties": list(properties),
+            "states": list(states)}
+
+
+def _inside(a, b):
+    return {"from_id": a, "relation_type": "INSIDE", "to_id": b}
+
+
+def test_visibility_changed_reports_net_changes():
+    graph = Graph.from_dict({"nodes": [_node(1, "kitchen", "Rooms"), _node(2, "character", "Characters"),
+                                       _node(3, "box"), _node(4, "cup")],
+                             "edges": [_inside(2, 1), _inside(3, 1), _inside(4, 1)]})
+    graph.mark_visibility()
+    graph.add_edge(4, "CLOSE", 3)
+    graph.set_states(3, ("CLEAN",))
+    assert not graph.visibility_changed()  # neither INSIDE/HOLDS edges nor OPEN states
+    graph.remove_edge(4, "INSIDE", 1)
+    assert graph.visibility_changed()
+    graph.add_edge(4, "INSIDE", 1)
+    assert not graph.visibility_changed()  # undone
+    for hand in ("HOLDS_RH", "HOLDS_LH"):
+        graph.add_edge(2, hand, 4)
+        assert graph.visibility_changed()
+        graph.remove_edge(2, hand, 4)
+        assert not graph.visibility_changed()
+    graph.set_states(3, ("OPEN",))
+    assert graph.visibility_changed()
+    graph.set_states(3, ("CLEAN",))
+    assert not graph.visibility_changed()
+    graph.add_edge(4, "INSIDE", 3)  # not as loaded: the order of 4's INSIDE edges replays steps from now on
+    graph.remove_edge(4, "INSIDE", 3)
+    assert graph.visibility_changed()
+    graph.mark_visibility()
+    assert not graph.visibility_changed()
+
+
+def test_visibility_follows_open_and_held():
+    sim = Simulator({"nodes": [_node(1, "kitchen", "Rooms"), _node(2, "character", "Characters"),
+                               _node(3, "box", properties=["CAN_OPEN", "CONTAINERS", "RECIPIENT"], states=["CLOSED"]),
+                               _node(4, "cup", properties=["GRABBABLE", "POURABLE"]),
+                               _node(5, "plate", properties=["GRABBABLE"])],
+                     "edges": [_inside(2, 1), _inside(3, 1), _inside(4, 1), _inside(5, 3)]})
+    seen = []
+    for line in ("[WALK] <box> (3)", "[OPEN] <box> (3)", "[CLOSE] <box> (3)", "[WALK] <cup> (4)",
+                 "[GRAB] <cup> (4)", "[WALK] <box> (3)", "[POUR] <cup> (4) <box> (3)", "[DROP] <cup> (4)"):
+        assert sim.execute(line) == (True, "")
+        visible = sim.visible_ids()
+        seen.append((4 in visible, 5 in visible))
+        assert visible == sim.clone().visible_ids()
+    # the cup poured into the closed box is judged by the box (listed last), yet seen while held
+    assert seen == [(True, False), (True, True), (True, False), (True, False), (True, False), (True, False),
+                    (True, False), (False, False)]
+
+
+def test_visibility_replays_the_set_order_at_every_step():
+    """A cup put INSIDE itself is INSIDE the kitchen and itself; VirtualHome judges it by the one its set
+    lists last, and that order flips at every new state, even when nothing else changes."""
+    sim = Simulator({"nodes": [_node(3, "kitchen", "Rooms"), _node(2, "character", "Characters"), _node(35, "box"),
+                               _node(19, "cup", properties=["GRABBABLE"])],
+                     "edges": [_inside(i, 3) for i in (2, 19, 35)]})
+    seen = []
+    for line in ("[WALK] <cup> (19)", "[GRAB] <cup> (19)", "[PUTIN] <cup> (19) <cup> (19)", "[WALK] <box> (35)",
+                 "[WALK] <cup> (19)", "[WALK] <box> (35)"):
+        assert sim.execute(line) == (True, "")
+        seen.append(19 in sim.visible_ids())
+        assert sim.visible_ids() == sim.clone().visible_ids()
+    assert seen == [True, True, False, True, False, True]

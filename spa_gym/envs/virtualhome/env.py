@@ -30,7 +30,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -108,6 +107,7 @@ class VirtualHomeEnv(TextEnv):
         self._visible: frozenset[int] | None = None
         self._admissible: list[str] | None = None
         self._rooms: frozenset[int] = frozenset()
+        self._walks = _WalkMemo()
 
     # -- tasks ------------------------------------------------------------------------------------
     def num_tasks(self) -> int:
@@ -149,6 +149,7 @@ class VirtualHomeEnv(TextEnv):
         self.task_id = task.task_id
         self.sim = pristine.clone()
         self._visible = self._admissible = None
+        self._walks = _WalkMemo()
         self.binder = Binder(task.bindings, strict=self.strict_parity, rng=self.np_random)
         self.tracker = GoalTracker(task.goal)
         if self.custom is not None:
@@ -165,8 +166,8 @@ class VirtualHomeEnv(TextEnv):
         if outcome.success:
             self._admissible = None
             self._visible = sim.visible_ids()
-            outcome = replace(outcome, observation=render_observation(sim, strict=self.strict_parity,
-                                                                      visible=self._visible))
+            outcome = Outcome(render_observation(sim, strict=self.strict_parity, visible=self._visible),
+                              outcome.success, outcome.line, outcome.error)
             tracker.record(outcome.line)
             if self.custom is not None:
                 self.custom.record(outcome.line)
@@ -179,7 +180,7 @@ class VirtualHomeEnv(TextEnv):
         if self._admissible is None:  # computed once per state: a failed step changes nothing
             if self._visible is None:
                 self._visible = sim.visible_ids()
-            self._admissible = admissible_commands(sim, visible=self._visible, rooms=self._rooms)
+            self._admissible = _commands(sim, self._visible, self._rooms, self._walks)
         return list(self._admissible)
 
     def _extra_info(self) -> dict[str, Any]:
@@ -219,7 +220,7 @@ def _start(split: str, index: int) -> tuple[Simulator, frozenset[int]]:
 
 def _starting_point(graph: Mapping[str, Any]) -> tuple[Simulator, frozenset[int]]:
     sim = Simulator(graph)
-    return sim, frozenset(i for i in sim.node_ids() if sim.room_of(i) == i)
+    return sim, sim.room_ids()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -237,71 +238,98 @@ def admissible_commands(sim: Simulator, *, visible: frozenset[int] | None = None
         >>> admissible_commands(env.sim)[:3]
         ['Walk to bathroom', 'Walk to dining room', 'Walk to home office']
     """
-    char, name = sim.character_id, sim.class_name
-    commands: set[tuple[int, str]] = set()
-
-    def add(action: str, *ids: int) -> None:
-        commands.add((_TEMPLATE_RANK[action], humanize_command(action, tuple(name(i) for i in ids))))
-
-    states = sim.states(char)
-    seated = "SITTING" in states or "LYING" in states
-    held = sorted({i for i in sim.held() if i is not None})
     if visible is None:
         visible = sim.visible_ids()
     if rooms is None:
         rooms = frozenset(i for i in visible if sim.room_of(i) == i)
+    return _commands(sim, visible, rooms, _WalkMemo())
+
+
+class _WalkMemo:
+    """The walk commands (:func:`_walks`, sorted, without repeats) of one episode, kept for the last
+    ``(visible, room, held)`` they were listed for: walking about a room changes none of the three."""
+
+    __slots__ = ("key", "walks")
+
+    def __init__(self) -> None:
+        self.key: tuple[frozenset[int], int | None, tuple[int, ...]] | None = None
+        self.walks: list[tuple[int, str]] = []
+
+    def get(self, sim: Simulator, visible: frozenset[int], rooms: frozenset[int],
+            held: tuple[int, ...]) -> list[tuple[int, str]]:
+        key = (visible, sim.room_of(sim.character_id), held)
+        if key != self.key:
+            self.key, self.walks = key, sorted(set(_walks(sim, visible, rooms, held, key[1])))
+        return self.walks
+
+
+def _commands(sim: Simulator, visible: frozenset[int], rooms: frozenset[int], memo: _WalkMemo) -> list[str]:
+    """:func:`admissible_commands`, with the episode's walk memo."""
+    char, name = sim.character_id, sim.class_name
+    commands: set[tuple[int, str]] = set()
+
+    def add(action: str, *names: str) -> None:
+        commands.add((_TEMPLATE_RANK[action], humanize_command(action, names)))
+
+    states = sim.states(char)
+    seated = "SITTING" in states or "LYING" in states
+    held = sorted({i for i in sim.held() if i is not None})
     if seated:
         add("STANDUP")
         add("SLEEP")
+        walks: list[tuple[int, str]] = []
     else:
-        commands.update(_walks(sim, visible, rooms, tuple(held)))
+        walks = memo.get(sim, visible, rooms, tuple(held))
     facing = sim.targets(char, "FACING")
-    surfaces: list[int] = []
+    surfaces: list[tuple[int, str]] = []
     for node_id in sorted(sim.targets(char, "CLOSE")):
-        if node_id not in visible or node_id in held or name(node_id) in _STRUCTURE:
+        if node_id not in visible or node_id in held:
+            continue
+        node = name(node_id)
+        if node in _STRUCTURE:
             continue
         props, node_states = sim.properties(node_id), sim.states(node_id)
         if "GRABBABLE" in props and len(held) < 2:
-            add("GRAB", node_id)
+            add("GRAB", node)
         if "CAN_OPEN" in props:
-            add("CLOSE" if "OPEN" in node_states else "OPEN", node_id)
+            add("CLOSE" if "OPEN" in node_states else "OPEN", node)
         if "HAS_SWITCH" in props:
-            add("SWITCHOFF" if "ON" in node_states else "SWITCHON", node_id)
+            add("SWITCHOFF" if "ON" in node_states else "SWITCHON", node)
         if "HAS_PLUG" in props and "PLUGGED_OUT" in node_states:
-            add("PLUGIN", node_id)
+            add("PLUGIN", node)
         if not seated and "SITTABLE" in props:
-            add("SIT", node_id)
+            add("SIT", node)
         if "LIEABLE" in props and "LYING" not in states:
-            add("LIE", node_id)
+            add("LIE", node)
         if "LOOKABLE" in props:
-            add("WATCH" if node_id in facing else "TURNTO", node_id)
+            add("WATCH" if node_id in facing else "TURNTO", node)
         if "EATABLE" in props:
-            add("EAT", node_id)
+            add("EAT", node)
         if "DIRTY" in node_states or "BODY_PART" in props:
-            add("WASH", node_id)
-        if name(node_id) == "keyboard":
-            add("TYPE", node_id)
+            add("WASH", node)
+        if node == "keyboard":
+            add("TYPE", node)
         if "SURFACES" in props or ("CONTAINERS" in props and "CLOSED" not in node_states):
-            surfaces.append(node_id)
+            surfaces.append((node_id, node))
     for item in held:
-        props = sim.properties(item)
-        add("DROP", item)
+        props, item_name = sim.properties(item), name(item)
+        add("DROP", item_name)
         if "READABLE" in props:
-            add("READ", item)
+            add("READ", item_name)
         if "DRINKABLE" in props or "RECIPIENT" in props:
-            add("DRINK", item)
+            add("DRINK", item_name)
         if "CLOTHES" in props:
-            add("PUTON", item)
-        for target in surfaces:
-            if name(target) != name(item):
-                add("PUTIN" if "CONTAINERS" in sim.properties(target) else "PUTBACK", item, target)
-    return [text for _, text in sorted(commands)]
+            add("PUTON", item_name)
+        for target, target_name in surfaces:
+            if target_name != item_name:
+                add("PUTIN" if "CONTAINERS" in sim.properties(target) else "PUTBACK", item_name, target_name)
+    # walks rank apart from every other command (no repeats across the two); sorting finds walks already sorted
+    return [text for _, text in sorted([*walks, *commands])]
 
 
-def _walks(sim: Simulator, visible: frozenset[int], rooms: frozenset[int],
-           held: tuple[int, ...]) -> list[tuple[int, str]]:
-    """``(rank, "Walk to X")`` for the other rooms (first) and the visible things of this room."""
-    here = sim.room_of(sim.character_id)
+def _walks(sim: Simulator, visible: frozenset[int], rooms: frozenset[int], held: tuple[int, ...],
+           here: int | None) -> list[tuple[int, str]]:
+    """``(rank, "Walk to X")`` for the rooms other than ``here`` (first) and the visible things of this room."""
     walks = [(-1, humanize_command("WALK", (sim.class_name(room),))) for room in rooms if room != here]
     rank = _TEMPLATE_RANK["WALK"]
     for node_id in visible:  # the character's room, held objects and rooms

@@ -17,7 +17,9 @@ first" node of an edge set in Python set iteration order (GRAB remembers the fir
 object). :meth:`Graph.ordered_targets` reproduces that order: it replays, with real Python sets, what
 the overlay does to them (added edges in a per-key set that is deep-copied at every successful step
 and merged with the loaded edges whenever it is read). Simulators call :meth:`Graph.commit_step`
-after each successful line.
+after each successful line, and may limit that replay to the edge sets whose order they read
+(:meth:`Graph.keep_order_only`). :meth:`Graph.shown_inside` walks down the INSIDE edges for
+visibility; :meth:`Graph.visibility_changed` tells whether its answer can have changed since.
 
 Example:
     >>> g = Graph.from_dict({
@@ -38,9 +40,9 @@ Example:
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 #: VirtualHome's ``Relation`` enum.
 RELATIONS: tuple[str, ...] = ("ON", "INSIDE", "BETWEEN", "CLOSE", "FACING", "HOLDS_RH", "HOLDS_LH", "SITTING")
@@ -60,10 +62,19 @@ ROOM_CATEGORY = "Rooms"
 _RELATION_SET = frozenset(RELATIONS)
 _STATE_SET = frozenset(STATES)
 _PROPERTY_SET = frozenset(PROPERTIES)
+#: Every canonical (upper-case) enum name, mapped to itself.
+_CANONICAL: dict[str, str] = {name: name for name in (*RELATIONS, *STATES, *PROPERTIES)}
 _NODE_KEYS = ("id", "class_name", "properties", "states")
 _EDGE_KEYS = ("from_id", "relation_type", "to_id")
 _EMPTY: frozenset[int] = frozenset()
-_Key = TypeVar("_Key", tuple[int, str], tuple[str, int])
+#: The relations whose edges decide what the character sees (see :meth:`Graph.visibility_changed`).
+_SIGHT_RELATIONS = frozenset({"INSIDE", "HOLDS_RH", "HOLDS_LH"})
+
+
+#: NodeInfo of the nodes of graphs loaded so far, by (id, class_name, category, properties as written);
+#: at most this many kept.
+_NODE_INFOS: dict[tuple[int, str, str | None, tuple[str, ...]], NodeInfo] = {}
+_NODE_INFOS_KEPT = 1 << 15
 
 
 class GraphError(ValueError):
@@ -98,6 +109,19 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _canonical_names(values: Any, allowed: frozenset[str]) -> tuple[str, ...] | None:
+    """What :func:`_enum_names` answers for a list of names all written upper-case; None otherwise."""
+    if type(values) is not list and type(values) is not tuple:
+        return None
+    try:
+        names = tuple(map(_CANONICAL.__getitem__, values))
+    except (KeyError, TypeError):
+        return None
+    if not allowed.issuperset(names):
+        return None
+    return names if len(set(names)) == len(names) else tuple(dict.fromkeys(names))
+
+
 def _enum_names(where: str, field: str, values: Any, allowed: frozenset[str]) -> tuple[str, ...]:
     if not isinstance(values, (list, tuple)):
         raise GraphError(f"{where}: '{field}' must be a list of names, got {_short(values)}")
@@ -112,7 +136,39 @@ def _enum_names(where: str, field: str, values: Any, allowed: frozenset[str]) ->
     return tuple(names)
 
 
+def _usual_node(raw: Any) -> tuple[NodeInfo, tuple[str, ...]] | None:
+    """:func:`_parse_node`'s answer for a dict of just the five usual keys, well formed; else None.
+    The NodeInfo (immutable) is shared with the other graphs that have the same node."""
+    if type(raw) is not dict or len(raw) != 5:
+        return None
+    try:
+        node_id, class_name, category = raw["id"], raw["class_name"], raw["category"]
+        properties, states = raw["properties"], _canonical_names(raw["states"], _STATE_SET)
+    except KeyError:
+        return None
+    if (states is None or type(node_id) is not int or type(class_name) is not str or not class_name
+            or (category is not None and type(category) is not str)
+            or (type(properties) is not list and type(properties) is not tuple)):
+        return None
+    try:
+        key = (node_id, class_name, category, tuple(properties))
+        info = _NODE_INFOS.get(key)
+    except TypeError:  # an unhashable property: not a name
+        return None
+    if info is None:
+        names = _canonical_names(properties, _PROPERTY_SET)
+        if names is None:
+            return None
+        if len(_NODE_INFOS) >= _NODE_INFOS_KEPT:
+            _NODE_INFOS.clear()
+        info = _NODE_INFOS[key] = NodeInfo(node_id, class_name, category, frozenset(names), names, ())
+    return info, states
+
+
 def _parse_node(index: int, raw: Any) -> tuple[NodeInfo, tuple[str, ...]]:
+    usual = _usual_node(raw)
+    if usual is not None:
+        return usual
     if not isinstance(raw, Mapping):
         raise GraphError(f"node #{index}: expected a dict, got {_short(raw)}")
     for key in _NODE_KEYS:
@@ -158,19 +214,6 @@ def _check_edge(index: int, raw: Any, nodes: Mapping[int, NodeInfo]) -> None:
             raise GraphError(f"edge #{index}: {key} {raw[key]} is not the id of any node")
 
 
-def _writable(index: dict[_Key, set[int]], owned: set[_Key], key: _Key) -> set[int]:
-    """The edge set at ``key`` of one of a graph's indexes, made its own to write to: created if absent,
-    copied if it is still shared with a clone (``owned`` lists the keys already its own)."""
-    found = index.get(key)
-    if found is None:
-        found = index[key] = set()
-        owned.add(key)
-    elif key not in owned:
-        found = index[key] = set(found)
-        owned.add(key)
-    return found
-
-
 class Graph:
     """A validated VirtualHome graph with indexed edges and copy-on-write cloning.
 
@@ -184,12 +227,16 @@ class Graph:
         "_base",
         "_base_order",
         "_by_class",
+        "_drift",
         "_gen",
         "_in",
         "_info",
+        "_order_nodes",
+        "_order_relations",
         "_out",
         "_own_in",
         "_own_out",
+        "_rooms",
         "_states",
         "_touched",
     )
@@ -199,10 +246,14 @@ class Graph:
         self._states: dict[int, tuple[str, ...]] = {}
         self._out: dict[tuple[int, str], set[int]] = {}
         self._in: dict[tuple[str, int], set[int]] = {}
+        # Copy-on-write: the keys whose edge set is this graph's own to write to; any other set may be
+        # shared with a clone, and is copied (or created) before its first write.
         self._own_out: set[tuple[int, str]] = set()
         self._own_in: set[tuple[str, int]] = set()
         self._by_class: dict[str, tuple[int, ...]] = {}
-        # The order model (shared, never mutated after loading): edges as loaded.
+        self._rooms: frozenset[int] = frozenset()
+        # The order model (shared, never mutated after loading): edges as loaded, and their order where
+        # a key has several (see _loaded).
         self._base: dict[tuple[int, str], set[int]] = {}
         self._base_order: dict[tuple[int, str], list[int]] = {}
         # VirtualHome's per-key set of added edges, the step it is up to date with, keys touched this step.
@@ -210,6 +261,12 @@ class Graph:
         self._added_gen: dict[tuple[int, str], int] = {}
         self._touched: set[tuple[int, str]] = set()
         self._gen = 0
+        # Keys whose order is replayed (see keep_order_only): of these relations, or from these nodes; all if None.
+        self._order_relations: frozenset[str] = frozenset()
+        self._order_nodes: frozenset[int] | None = None
+        # Net changes, since mark_visibility, of what visibility depends on: edges, (node, "OPEN") and
+        # (node, "INSIDE order") (see visibility_changed).
+        self._drift: set[tuple[int, str] | tuple[int, str, int]] = set()
 
     @classmethod
     def from_dict(cls, graph: Any) -> Graph:
@@ -232,26 +289,34 @@ class Graph:
             self._states[info.id] = states
             by_class.setdefault(info.class_name, []).append(info.id)
         self._by_class = {name: tuple(sorted(ids)) for name, ids in by_class.items()}
+        self._rooms = frozenset(node_id for node_id, info in self._info.items() if info.category == ROOM_CATEGORY)
         relations: dict[Any, str] = {}  # relation_type as written -> canonical name
-        out, into, order = self._out, self._in, {}
+        nodes, out, into, order = self._info, self._out, self._in, {}
         for index, raw in enumerate(graph["edges"]):
             try:
                 from_id, written, to_id = raw["from_id"], raw["relation_type"], raw["to_id"]
                 relation = relations.get(written) or relations.setdefault(written, _relation_name(index, written))
             except (KeyError, TypeError):
-                _check_edge(index, raw, self._info)
+                _check_edge(index, raw, nodes)
                 raise GraphError(f"edge #{index}: cannot read {_short(raw)} as an edge") from None
-            if not (type(from_id) is int and type(to_id) is int and from_id in self._info and to_id in self._info):
-                _check_edge(index, raw, self._info)
+            if not (type(from_id) is int and type(to_id) is int and from_id in nodes and to_id in nodes):
+                _check_edge(index, raw, nodes)
             key = (from_id, relation)
             targets = out.get(key)
             if targets is None:
-                targets = out[key] = set()
-                order[key] = []
-            if to_id not in targets:
+                out[key] = {to_id}
+            elif to_id in targets:
+                continue
+            else:
+                if len(targets) == 1:
+                    order[key] = [*targets]
                 targets.add(to_id)
                 order[key].append(to_id)
-                into.setdefault((relation, to_id), set()).add(from_id)
+            sources = into.get((relation, to_id))
+            if sources is None:
+                into[(relation, to_id)] = {from_id}
+            else:
+                sources.add(from_id)
         self._base = dict(self._out)
         self._base_order = order
         return self
@@ -274,9 +339,17 @@ class Graph:
     def node_ids(self) -> Iterator[int]:
         return iter(self._info)
 
+    def nodes(self) -> Mapping[int, NodeInfo]:
+        """The static fields of every node, by id (live and shared with clones: read it, never change it)."""
+        return self._info
+
     def ids_of_class(self, class_name: str) -> tuple[int, ...]:
         """Ids of the nodes of one class, sorted."""
         return self._by_class.get(class_name, ())
+
+    def room_ids(self) -> frozenset[int]:
+        """Ids of the rooms (the nodes of category ``Rooms``)."""
+        return self._rooms
 
     def states(self, node_id: int) -> tuple[str, ...]:
         return self._states[node_id]
@@ -293,20 +366,78 @@ class Graph:
         return to_id in self._out.get((from_id, relation), _EMPTY)
 
     def ordered_targets(self, from_id: int, relation: str) -> list[int]:
-        """The targets in the order VirtualHome's ``EnvironmentState.get_nodes_from`` lists them."""
+        """The targets in the order VirtualHome's ``EnvironmentState.get_nodes_from`` lists them
+        (ValueError for an edge set :meth:`keep_order_only` excluded)."""
         key = (from_id, relation)
         added = self._added.get(key)
         if added is None:
+            if not self._keeps_order(key):
+                raise ValueError(f"the order of {relation} edges from {from_id} is not kept (keep_order_only)")
             base = self._base.get(key)
             if base is not None and self._out.get(key) is base:  # never written: the loaded set, as loaded
                 return list(base)
             fresh: set[int] = set()
-            fresh.update(self._base_order.get(key, ()))
-            fresh.difference_update(self._removed(key))
+            loaded = self._loaded(key)
+            fresh.update(loaded)
+            current = self._out.get(key, _EMPTY)
+            fresh.difference_update([node_id for node_id in loaded if node_id not in current])
             return list(fresh)
         if key not in self._touched:
             self._catch_up(key, self._gen)
         return list(self._added[key])
+
+    def shown_inside(self, room: int) -> tuple[list[int], bool]:
+        """The nodes under ``room`` through INSIDE edges (INSIDE it, INSIDE those, ...) whose container is
+        a room or OPEN, as VirtualHome's ``get_visible_nodes`` keeps them (in no particular order); a node
+        INSIDE several nodes is judged by the one :meth:`ordered_targets` lists last. Also whether the
+        answer may change with :meth:`step_count` alone: when such a node's order replays the steps."""
+        out, into, states, rooms, replayed = self._out, self._in, self._states, self._rooms, self._added
+        shown: list[int] = []
+        by_step = False
+        seen = {room}
+        pending = list(into.get(("INSIDE", room), ()))
+        while pending:
+            node_id = pending.pop()
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            inside = out[(node_id, "INSIDE")]  # never empty: the node was found through it
+            if len(inside) == 1:
+                (container,) = inside
+            else:
+                container = self.ordered_targets(node_id, "INSIDE")[-1]
+                by_step = by_step or (node_id, "INSIDE") in replayed
+            if container in rooms or "OPEN" in states[container]:
+                shown.append(node_id)
+            below = into.get(("INSIDE", node_id))
+            if below:
+                pending.extend(below)
+        return shown, by_step
+
+    def keep_order_only(self, relations: Iterable[str], nodes: Iterable[int]) -> None:
+        """Replay VirtualHome's set order (:meth:`ordered_targets`) only for the edges of ``relations``
+        and the edges from ``nodes``, which saves work on every other edge change; call it before
+        changing the graph."""
+        self._order_relations = frozenset(relations)
+        self._order_nodes = frozenset(nodes)
+
+    def _keeps_order(self, key: tuple[int, str]) -> bool:
+        nodes = self._order_nodes
+        return nodes is None or key[1] in self._order_relations or key[0] in nodes
+
+    def step_count(self) -> int:
+        """How many successful lines (:meth:`commit_step` calls) this state has been through."""
+        return self._gen
+
+    def mark_visibility(self) -> None:
+        """Start noting the net changes that :meth:`visibility_changed` reports."""
+        self._drift = set()
+
+    def visibility_changed(self) -> bool:
+        """Whether an INSIDE or HOLDS edge, or whether a node is OPEN, differs from when
+        :meth:`mark_visibility` was last called (changes undone since do not count), or the order of a
+        node's INSIDE edges has started to replay the steps since (see :meth:`shown_inside`)."""
+        return bool(self._drift)
 
     def edges(self) -> Iterator[tuple[int, str, int]]:
         """Every edge as ``(from_id, relation, to_id)``, sorted."""
@@ -330,6 +461,8 @@ class Graph:
 
     # ----------------------------------------------------------------- writing
     def set_states(self, node_id: int, states: tuple[str, ...]) -> None:
+        if ("OPEN" in states) != ("OPEN" in self._states[node_id]):
+            self._note((node_id, "OPEN"))
         self._states[node_id] = states
 
     def diff(self, before: Graph) -> tuple[set[tuple[int, str, int]], set[tuple[int, str, int]], dict[int, tuple]]:
@@ -347,14 +480,21 @@ class Graph:
         return added, removed, states
 
     # ----------------------------------------------------------------- order model
-    def _removed(self, key: tuple[int, str]) -> list[int]:
-        current = self._out.get(key, _EMPTY)
-        return [node_id for node_id in self._base_order.get(key, ()) if node_id not in current]
+    def _loaded(self, key: tuple[int, str]) -> list[int]:
+        """The targets of ``key`` as loaded, in the order the graph dict listed them."""
+        order = self._base_order.get(key)
+        return list(self._base.get(key, ())) if order is None else order  # one target at most: no order to keep
 
     def _merge(self, key: tuple[int, str], added: set[int]) -> None:
         """What every read does to the added-edges set: merge the loaded edges, drop the deleted ones."""
-        added.update(self._base_order.get(key, ()))
-        added.difference_update(self._removed(key))
+        loaded = self._loaded(key)
+        if not loaded:  # nothing to merge, nothing to drop
+            return
+        added.update(loaded)
+        current = self._out.get(key, _EMPTY)
+        removed = [node_id for node_id in loaded if node_id not in current]
+        if removed:
+            added.difference_update(removed)
 
     def _catch_up(self, key: tuple[int, str], through: int) -> None:
         """Replay the steps this key missed: each deep-copies the set (``set(list(s))``) and merges it.
@@ -382,11 +522,9 @@ class Graph:
         self._added[key] = added
         self._added_gen[key] = through
 
-    def _touch(self, key: tuple[int, str]) -> set[int] | None:
-        """Before this step changes ``key``: bring its added-edges set to the step's deep copy."""
-        added = self._added.get(key)
-        if added is None or key in self._touched:
-            return added
+    def _touch(self, key: tuple[int, str]) -> set[int]:
+        """Before this step first changes ``key``, which has an added-edges set: bring that set to the
+        step's deep copy."""
         self._catch_up(key, self._gen)
         # copy.deepcopy of a set rebuilds it from its iteration order; set(a_set) would keep the layout
         added = self._added[key] = set(list(self._added[key]))  # noqa: C414
@@ -396,50 +534,102 @@ class Graph:
 
     def commit_step(self) -> None:
         """End of a successful line (VirtualHome made a new state): settle the order model."""
-        for key in self._touched:
-            self._merge(key, self._added[key])
-        self._touched = set()
+        if self._touched:
+            added = self._added
+            for key in self._touched:
+                self._merge(key, added[key])
+            self._touched = set()
         self._gen += 1
 
     def add_edge(self, from_id: int, relation: str, to_id: int) -> None:
         """Add an edge (no-op if present). Both ids must be nodes of the graph."""
         key = (from_id, relation)
-        if to_id in self._out.get(key, _EMPTY):
+        out = self._out
+        targets = out.get(key)
+        if targets is not None and to_id in targets:
             return
-        added = self._touch(key)
+        added = self._added.get(key)
+        if added is not None and key not in self._touched:
+            added = self._touch(key)
         if to_id not in self._base.get(key, _EMPTY):
-            if added is None:
+            if added is None and self._keeps_order(key):
                 added = self._added[key] = set()
                 self._added_gen[key] = self._gen + 1
                 self._touched.add(key)
-            added.add(to_id)
-        _writable(self._out, self._own_out, key).add(to_id)
-        _writable(self._in, self._own_in, (relation, to_id)).add(from_id)
+                if relation == "INSIDE":  # its order now replays the steps: undoing the edge does not undo that
+                    self._drift.add((from_id, "INSIDE order"))
+            if added is not None:
+                added.add(to_id)
+        # copy-on-write (see _own_out), in both indexes
+        if targets is None or key not in self._own_out:
+            targets = out[key] = set() if targets is None else set(targets)
+            self._own_out.add(key)
+        targets.add(to_id)
+        key_in = (relation, to_id)
+        sources = self._in.get(key_in)
+        if sources is None or key_in not in self._own_in:
+            sources = self._in[key_in] = set() if sources is None else set(sources)
+            self._own_in.add(key_in)
+        sources.add(from_id)
+        if relation in _SIGHT_RELATIONS:
+            self._note((from_id, relation, to_id))
 
     def remove_edge(self, from_id: int, relation: str, to_id: int) -> None:
         """Remove an edge (no-op if absent)."""
         key = (from_id, relation)
-        if to_id not in self._out.get(key, _EMPTY):
+        out = self._out
+        targets = out.get(key)
+        if targets is None or to_id not in targets:
             return
-        added = self._touch(key)
-        if added is not None and to_id not in self._base.get(key, _EMPTY):
-            added.discard(to_id)
-        _writable(self._out, self._own_out, key).discard(to_id)
-        _writable(self._in, self._own_in, (relation, to_id)).discard(from_id)
+        added = self._added.get(key)
+        if added is not None:
+            if key not in self._touched:
+                added = self._touch(key)
+            if to_id not in self._base.get(key, _EMPTY):
+                added.discard(to_id)
+        # copy-on-write (see _own_out), in both indexes (the edge is there: so are both sets)
+        if key not in self._own_out:
+            targets = out[key] = set(targets)
+            self._own_out.add(key)
+        targets.discard(to_id)
+        key_in = (relation, to_id)
+        if key_in in self._own_in:
+            self._in[key_in].discard(from_id)
+        else:
+            sources = self._in[key_in] = set(self._in[key_in])
+            self._own_in.add(key_in)
+            sources.discard(from_id)
+        if relation in _SIGHT_RELATIONS:
+            self._note((from_id, relation, to_id))
+
+    def _note(self, change: tuple[int, str] | tuple[int, str, int]) -> None:
+        """Record that an edge or a node's OPEN state flipped (a second flip undoes the first)."""
+        if change in self._drift:
+            self._drift.discard(change)
+        else:
+            self._drift.add(change)
 
     def remove_all(self, node_id: int, relations: tuple[str, ...]) -> None:
         """Remove every edge of these relations from or to ``node_id``."""
+        out, into = self._out, self._in
         for relation in relations:
-            for to_id in tuple(self._out.get((node_id, relation), _EMPTY)):
-                self.remove_edge(node_id, relation, to_id)
-            for from_id in tuple(self._in.get((relation, node_id), _EMPTY)):
-                self.remove_edge(from_id, relation, node_id)
+            targets = out.get((node_id, relation))
+            if targets:
+                for to_id in tuple(targets):
+                    self.remove_edge(node_id, relation, to_id)
+            sources = into.get((relation, node_id))
+            if sources:
+                for from_id in tuple(sources):
+                    self.remove_edge(from_id, relation, node_id)
 
     def clone(self) -> Graph:
         """An independent copy; costs a shallow copy of the indexes, edge sets are shared until written."""
         twin = Graph.__new__(Graph)
         twin._info = self._info
         twin._by_class = self._by_class
+        twin._rooms = self._rooms
+        twin._order_relations = self._order_relations
+        twin._order_nodes = self._order_nodes
         twin._base = self._base
         twin._base_order = self._base_order
         twin._states = dict(self._states)
@@ -453,4 +643,5 @@ class Graph:
         twin._added_gen = dict(self._added_gen)
         twin._touched = set(self._touched)
         twin._gen = self._gen
+        twin._drift = set(self._drift)
         return twin

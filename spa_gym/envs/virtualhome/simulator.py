@@ -49,7 +49,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .graph import Graph, GraphError, NodeInfo
@@ -66,6 +66,8 @@ _LIE_CAPACITY = {"couch": 2, "bathtub": 2, "bed": 3, "loveseat": 2, "sofa": 2, "
 _SQUEEZABLE = frozenset({"cleaning_solution", "tooth_paste", "shampoo", "food_peanut_butter", "dish_soap", "soap",
                          "towel", "rag", "paper", "sponge", "food_lemon", "check"})
 _POUR_TARGETS = frozenset({"hands_both", "sponge", "face"})
+#: Classes GRAB takes without the GRABBABLE property.
+_GRAB_CLASSES = ("water", "child")
 _NONE_ATTRIBUTE = "'NoneType' object has no attribute '{}'"
 #: A handler's answer for a success that keeps the very same state (VirtualHome makes no new state).
 _SAME_STATE = 2
@@ -115,14 +117,21 @@ class _Raise(Exception):
         self.kind, self.message, self.reason = kind, message, reason
 
 
-@dataclass
 class _Info:
     """VirtualHome's ExecutionInfo for one line: messages, error type, missing preconditions."""
 
-    line_text: str
-    messages: list[str] = field(default_factory=list)
-    error_type: str | None = None
-    missing: list[tuple[bool, dict[str, Any]]] = field(default_factory=list)
+    __slots__ = ("error_type", "line", "messages", "missing")
+
+    def __init__(self, line: ScriptLine) -> None:
+        self.line = line
+        self.messages: list[str] = []
+        self.error_type: str | None = None
+        self.missing: list[tuple[bool, dict[str, Any]]] = []
+
+    @property
+    def line_text(self) -> str:
+        """The line as VirtualHome prints it in messages."""
+        return format_script_line(self.line, index=0)
 
     def error(self, reason: str, error_type: str | None = None, *missing: tuple[bool, dict[str, Any]]) -> bool:
         """Record a message (a failure, or the warning of a quirky success); returns False, so that a
@@ -132,6 +141,10 @@ class _Info:
             self.error_type = error_type
         self.missing.extend(missing)
         return False
+
+
+def _no_node(node_id: object) -> KeyError:
+    return KeyError(f"no node with id {node_id!r} in the graph")
 
 
 def _lacks(negate: bool, from_id: int, relation: str, to_id: int) -> tuple[bool, dict[str, Any]]:
@@ -190,10 +203,12 @@ class Simulator:
     ``character_id`` or else the ``character`` node with the smallest id, and must be INSIDE a room.
     """
 
-    __slots__ = ("_body_parts", "_g", "_grabbed", "_rooms", "character_id")
+    __slots__ = ("_body_parts", "_g", "_grabbed", "_nodes", "_rooms", "_visible", "character_id")
 
     def __init__(self, graph: Mapping[str, Any], *, character_id: int | None = None) -> None:
         self._g = Graph.from_dict(graph)
+        self._nodes = self._g.nodes()
+        self._rooms = self._g.room_ids()
         if character_id is None:
             characters = self._g.ids_of_class("character")
             if not characters:
@@ -206,10 +221,14 @@ class Simulator:
         if self.room_of(character_id) is None:
             raise GraphError(f"the character {self._g.info(character_id)} is not INSIDE any room "
                              f"(a node with category 'Rooms')")
-        self._body_parts = tuple(sorted(n for n in self._g.node_ids() if "BODY_PART" in self._g.info(n).properties))
-        self._rooms = tuple(n for n in self._g.node_ids() if self._g.info(n).is_room)
+        self._body_parts = tuple(sorted(n for n, info in self._nodes.items() if "BODY_PART" in info.properties))
+        # Set order only matters where room_of / visible_ids (INSIDE) and GRAB (a grabbable's supports) read it.
+        self._g.keep_order_only(("INSIDE",), (n for n, info in self._nodes.items()
+                                              if "GRABBABLE" in info.properties or info.class_name in _GRAB_CLASSES))
         # VirtualHome's executor_data: grabbed object id -> (its support when grabbed, relation), for PUTOBJBACK.
         self._grabbed: dict[int, tuple[int, str]] = {}
+        # The last visible_ids answer: (the character's room, the step count it needs or None, the answer).
+        self._visible: tuple[int, int | None, frozenset[int]] | None = None
 
     # ----------------------------------------------------------------- public API
     def execute(self, line: str | ScriptLine) -> tuple[bool, str]:
@@ -226,7 +245,7 @@ class Simulator:
                 return ExecutionResult(False, str(error), raised=(error.simulator_exception, error.simulator_message))
         elif not isinstance(line, ScriptLine):
             raise TypeError(f"a script line must be a str or ScriptLine, got {type(line).__name__}")
-        info = _Info(format_script_line(line, index=0))
+        info = _Info(line)
         handler = _HANDLERS.get(line.action)
         try:
             if handler is None:  # LOOKAT_SHORT / LOOKAT_LONG: VirtualHome calls its fallback executor wrongly
@@ -251,8 +270,10 @@ class Simulator:
         twin._g = self._g.clone()
         twin.character_id = self.character_id
         twin._grabbed = dict(self._grabbed)
+        twin._nodes = self._nodes
         twin._body_parts = self._body_parts
         twin._rooms = self._rooms
+        twin._visible = None
         return twin
 
     def diff(self, before: Simulator) -> GraphDiff:
@@ -285,16 +306,27 @@ class Simulator:
 
     def class_name(self, node_id: int) -> str:
         """The node's class name."""
-        return self._info(node_id).class_name
+        try:
+            return self._nodes[node_id].class_name
+        except (KeyError, TypeError):
+            pass
+        raise _no_node(node_id)
 
     def states(self, node_id: int) -> frozenset[str]:
         """The node's current states."""
-        self._info(node_id)
-        return frozenset(self._g.states(node_id))
+        try:
+            return frozenset(self._g.states(node_id))
+        except (KeyError, TypeError):
+            pass
+        raise _no_node(node_id)
 
     def properties(self, node_id: int) -> frozenset[str]:
         """The node's properties (they never change)."""
-        return self._info(node_id).properties
+        try:
+            return self._nodes[node_id].properties
+        except (KeyError, TypeError):
+            pass
+        raise _no_node(node_id)
 
     def has_edge(self, from_id: int, relation: str, to_id: int) -> bool:
         """Whether ``from_id --relation--> to_id`` is in the graph."""
@@ -316,28 +348,37 @@ class Simulator:
         """The room a node is in, found as VirtualHome does: a room is its own room; a node INSIDE
         several nodes is in the room among them (None if none is a room); a node INSIDE one node
         is in that node's room, following INSIDE edges upwards."""
-        g = self._g
-        info = g.get_info(node_id)
-        if info is None:
+        try:
+            if node_id not in self._nodes:
+                return None
+        except TypeError:  # not an id
             return None
-        if info.is_room:
+        g, rooms = self._g, self._rooms
+        if node_id in rooms:
             return node_id
         inside = g.targets(node_id, "INSIDE")
         if len(inside) > 1:
-            rooms = [n for n in inside if g.info(n).is_room]
-            if len(rooms) > 1:
-                rooms = [n for n in g.ordered_targets(node_id, "INSIDE") if g.info(n).is_room]
-            return rooms[0] if rooms else None
+            found = [n for n in inside if n in rooms]
+            if len(found) > 1:
+                found = [n for n in g.ordered_targets(node_id, "INSIDE") if n in rooms]
+            return found[0] if found else None
         seen = {node_id}
         while inside:  # VirtualHome follows the first INSIDE target upwards (it loops forever on a cycle)
-            current = next(iter(inside)) if len(inside) == 1 else g.ordered_targets(node_id, "INSIDE")[0]
-            if g.info(current).is_room:
+            if len(inside) == 1:
+                (current,) = inside
+            else:
+                current = g.ordered_targets(node_id, "INSIDE")[0]
+            if current in rooms:
                 return current
             if current in seen:
                 return None
             seen.add(current)
             node_id, inside = current, g.targets(current, "INSIDE")
         return None
+
+    def room_ids(self) -> frozenset[int]:
+        """Ids of the rooms (the nodes of category ``Rooms``)."""
+        return self._rooms
 
     def held(self) -> tuple[int | None, int | None]:
         """``(right hand, left hand)``: the ids the character holds, or None."""
@@ -348,34 +389,38 @@ class Simulator:
     def visible_ids(self) -> frozenset[int]:
         """What VirtualHome's ``get_visible_nodes`` keeps: every room, the held objects, and the
         nodes inside the character's room (INSIDE chains) whose container is a room or OPEN. Like
-        VirtualHome, a node INSIDE several nodes is judged by the one listed last in set order."""
-        g = self._g
+        VirtualHome, a node INSIDE several nodes is judged by the one listed last in set order.
+
+        The answer is kept, and given again while the room is the same and no INSIDE or HOLDS edge and
+        no OPEN state differs (walking about a room changes none of them), unless a node INSIDE several
+        nodes replays its order at every step (:meth:`Graph.shown_inside <.graph.Graph.shown_inside>`)."""
+        g, char = self._g, self.character_id
+        inside = g.targets(char, "INSIDE")  # never empty: the character is always INSIDE a room
+        if len(inside) == 1:
+            (room,) = inside
+        else:
+            room = g.ordered_targets(char, "INSIDE")[-1]
+        last = self._visible
+        if (last is not None and last[0] == room and (last[1] is None or last[1] == g.step_count())
+                and not g.visibility_changed()):
+            return last[2]
+        shown, by_step = g.shown_inside(room)
         visible = set(self._rooms)
-        visible.update(g.targets(self.character_id, "HOLDS_RH"))
-        visible.update(g.targets(self.character_id, "HOLDS_LH"))
-        room = g.ordered_targets(self.character_id, "INSIDE")[-1]  # the character is always INSIDE a room
-        seen = {room}
-        frontier = list(g.sources("INSIDE", room))
-        while frontier:
-            following: list[int] = []
-            for node_id in frontier:
-                if node_id in seen:
-                    continue
-                seen.add(node_id)
-                inside = g.targets(node_id, "INSIDE")  # never empty: the node was found through it
-                container = next(iter(inside)) if len(inside) == 1 else g.ordered_targets(node_id, "INSIDE")[-1]
-                if g.info(container).is_room or "OPEN" in g.states(container):
-                    visible.add(node_id)
-                following.extend(g.sources("INSIDE", node_id))
-            frontier = following
-        return frozenset(visible)
+        visible.update(g.targets(char, "HOLDS_RH"))
+        visible.update(g.targets(char, "HOLDS_LH"))
+        visible.update(shown)
+        answer = frozenset(visible)
+        g.mark_visibility()
+        self._visible = (room, g.step_count() if by_step else None, answer)
+        return answer
 
     # ----------------------------------------------------------------- helpers
     def _info(self, node_id: int) -> NodeInfo:
-        info = self._g.get_info(node_id)
-        if info is None:
-            raise KeyError(f"no node with id {node_id!r} in the graph")
-        return info
+        try:
+            return self._nodes[node_id]
+        except (KeyError, TypeError):
+            pass
+        raise _no_node(node_id)
 
     def _char(self) -> NodeInfo:
         return self._g.info(self.character_id)
@@ -537,7 +582,7 @@ class Simulator:
 
     def _grab(self, line: ScriptLine, info: _Info, node: NodeInfo) -> bool:
         g, char = self._g, self.character_id
-        if not _afford(info, node, ("GRABBABLE",), "is not grabbable", ("water", "child")):
+        if not _afford(info, node, ("GRABBABLE",), "is not grabbable", _GRAB_CLASSES):
             return False
         if node.id in self._grabbed:
             return info.error(f"{node} already grabbed", "satisfied")

@@ -87,6 +87,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (action, re.compile("(.+?)".join(re.escape(part) for part in template.split("{}")), re.DOTALL | re.IGNORECASE))
     for action, arity, template in TEMPLATES if template.count("{}") == arity
 )
+#: The same, by the first word of their template. A lower-case ASCII text can only match a template it
+#: starts with (word for word), so only those of its first word need trying.
+_PATTERNS_BY_WORD: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    word: tuple((action, pattern) for action, pattern in _PATTERNS if _TEMPLATE_OF[action].split(" ")[0] == word)
+    for word in dict.fromkeys(_TEMPLATE_OF[action].split(" ")[0] for action, _ in _PATTERNS)
+}
 _ACTION_MARK = re.compile(r"Action:\s?(.*)", re.DOTALL)
 #: Relations left out of observations.
 _HIDDEN_RELATIONS = frozenset({"CLOSE", "FACING", "INSIDE", "HOLDS_LH", "HOLDS_RH"})
@@ -128,7 +134,8 @@ def parse_command(text: str) -> Command | None:
         return None
     if ":" in line:
         line = line[line.index(":") + 1:].strip()
-    matches = [(action, match) for action, pattern in _PATTERNS if (match := pattern.fullmatch(line))]
+    candidates = _PATTERNS_BY_WORD.get(line.split(" ", 1)[0], ()) if line.isascii() else _PATTERNS
+    matches = [(action, match) for action, pattern in candidates if (match := pattern.fullmatch(line))]
     if len(matches) == 1:
         action, match = matches[0]
         return Command(action, tuple(arg.replace(" ", "_") for arg in match.groups()))
@@ -239,24 +246,28 @@ class Binder:
     def _near(self, name: str, sim: Simulator, ids: list[int]) -> int:
         char = sim.character_id
         agent_close = sim.targets(char, "CLOSE") | sim.sources("CLOSE", char)
-        last_near: frozenset[int] = frozenset()
-        if self.last_id != -1:
-            last = self.last_id
-            last_near = (sim.targets(last, "CLOSE") | sim.sources("CLOSE", last)
-                         | sim.targets(last, "INSIDE") | sim.sources("INSIDE", last))
         if self.strict:
             found = None
-            for group in (agent_close, last_near):
+            for group in (agent_close, self._last_near(sim)):
                 for node_id in list(set(group)):
                     if sim.class_name(node_id) == name:
                         found = node_id
             return found if found is not None else int(self.rng.choice(ids))
-        for group in (agent_close, last_near):
-            candidates = [i for i in group if sim.class_name(i) == name]
-            if candidates:
-                return min(candidates)
+        candidates = [i for i in agent_close if sim.class_name(i) == name]
+        if not candidates:
+            candidates = [i for i in self._last_near(sim) if sim.class_name(i) == name]
+        if candidates:
+            return min(candidates)
         room = sim.room_of(char)
         return next((i for i in ids if sim.room_of(i) == room), ids[0])
+
+    def _last_near(self, sim: Simulator) -> frozenset[int]:
+        """What is CLOSE to, inside or containing the last object bound (nothing before the first)."""
+        last = self.last_id
+        if last == -1:
+            return frozenset()
+        return (sim.targets(last, "CLOSE") | sim.sources("CLOSE", last)
+                | sim.targets(last, "INSIDE") | sim.sources("INSIDE", last))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -264,8 +275,11 @@ class Binder:
 # --------------------------------------------------------------------------------------------------
 
 def _describe(sim: Simulator, node_id: int) -> str:
-    states = sim.states(node_id)
-    name = sim.class_name(node_id)
+    return _description(sim.class_name(node_id), sim.states(node_id))
+
+
+@lru_cache(maxsize=4096)
+def _description(name: str, states: frozenset[str]) -> str:
     return f"{name} is {' and '.join(order_states(states))}" if states else name
 
 
@@ -297,7 +311,7 @@ def render_observation(sim: Simulator, *, strict: bool = False, visible: frozens
     close = sim.targets(char, "CLOSE")
     if visible is None:
         visible = sim.visible_ids() if close else frozenset()
-    close_visible = sorted(i for i in close if i in visible)
+    close_visible = sorted(close.intersection(visible))
     if strict:
         classes = {sim.class_name(i) for i in close_visible}
         related = sorted(i for i in close if sim.class_name(i) in classes)
