@@ -60,6 +60,10 @@ class Preset:
     max_steps: int
     max_new_tokens: int
     style: str = "compact"
+    #: Also train the estimator on the SFT demonstrations (all won). SPA-RL trains it on the SFT
+    #: agent's exploration alone; a tiny agent that never wins there leaves every outcome R = 0,
+    #: from which the estimator learns c_t = 0 and SPA's reward shrinks to its grounding term.
+    estimator_on_demos: bool = False
     alpha: float = 1.0
     beta: float = 0.5
     dtype: str = "float32"
@@ -71,7 +75,7 @@ PRESETS: dict[str, Preset] = {
                     max_new_tokens=10),
     "tiny": Preset(expert_tasks=400, sft_epochs=4, sft_lr=3e-3, explore_episodes=200, estimator_epochs=3,
                    pretrain_epochs=3, ppo_iterations=20, ppo_envs=8, ppo_lr=1e-4, eval_episodes=50, max_steps=20,
-                   max_new_tokens=12),
+                   max_new_tokens=12, estimator_on_demos=True),
     "gpu": Preset(expert_tasks=2000, sft_epochs=3, sft_lr=2e-5, explore_episodes=2000, estimator_epochs=1,
                   pretrain_epochs=0, ppo_iterations=100, ppo_envs=32, ppo_lr=1e-5, eval_episodes=134, max_steps=40,
                   max_new_tokens=128, style="react", dtype="bfloat16"),
@@ -176,11 +180,16 @@ class Pipeline:
         if (out / "best" / "spa_estimator.json").is_file():
             return out / "best"
         walks = read_trajectories(self.out / "explore.jsonl")
+        experts = read_trajectories(self.out / "experts.jsonl")  # the SFT stage's demonstrations
         backbone: Path = self.out / "sft" / "model"  # the SFT agent, as in SPA-RL
         if self.preset.pretrain_epochs:
-            experts = read_trajectories(self.out / "experts.jsonl")  # the SFT stage's demonstrations
             backbone = pretrain_backbone(backbone, experts + walks, out / "backbone", targets="all",
                                          epochs=self.preset.pretrain_epochs)
+        if not any(walk.won for walk in walks):
+            print(f"exploration won none of its {len(walks)} episodes: without demonstrations the estimator "
+                  "sees only R = 0" + (" (adding the SFT demonstrations)" if self.preset.estimator_on_demos else ""))
+        if self.preset.estimator_on_demos:
+            walks = walks + experts
         estimator = ProgressEstimator.from_backbone(backbone).to(self.device)
         train_estimator(estimator, walks, out, EstimatorTrainingArgs(
             epochs=self.preset.estimator_epochs, lr=1e-3, backbone_lr=3e-5, seed=self.config.seed))
