@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import gymnasium as gym
@@ -206,7 +207,9 @@ def test_other_envs_get_their_own_tiny_model(tmp_path, monkeypatch):
         return iter(SMALL_TEXTS + ["add to cart"])
 
     monkeypatch.setattr(tiny, "env_texts", texts)
-    monkeypatch.setattr(tiny, "webshop_catalog_texts", lambda: iter(["B0ABCDEFGH click[b0abcdefgh]"]))
+    webshop = tiny.ENV_TINY_TEXTS["SPA-WebShop-v0"]
+    monkeypatch.setitem(tiny.ENV_TINY_TEXTS, "SPA-WebShop-v0",
+                        replace(webshop, extra=lambda: iter(["B0ABCDEFGH click[b0abcdefgh]"])))
     path = tiny_model_path("SPA-WebShop-v0")
     assert path == tmp_path / f"tiny-v{TINY_VERSION}-webshop"
     assert calls == [(("SPA-WebShop-v0",), 40)]

@@ -28,7 +28,8 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
@@ -85,16 +86,6 @@ TINY_VERSION = 3
 #: The envs (id, or id and ``gym.make`` kwargs) whose text the default tokenizer covers.
 DEFAULT_ENVS: tuple[str | tuple[str, dict], ...] = ("SPA-ALFWorld-v0", ("SPA-ALFWorld-v0", {"grammar": "2.1.3"}))
 
-#: The other envs' tiny models, each with its own vocabulary (one shared word-level vocabulary
-#: would be dominated by WebShop's product titles, ~15k words, and its output layer would cost
-#: every env ~15x more per token). id -> (the envs its tokenizer covers, episodes per env; WebShop
-#: plays fewer and adds its catalog's words instead, see :func:`webshop_catalog_texts`).
-ENV_TINY_TEXTS: dict[str, tuple[tuple[str | tuple[str, dict], ...], int]] = {
-    "SPA-WebShop-v0": (("SPA-WebShop-v0",), 40),
-    "SPA-VirtualHome-v0": (("SPA-VirtualHome-v0",), 200),
-}
-
-
 def webshop_catalog_texts() -> Iterator[str]:
     """What WebShop pages show of each product of the default catalog: asin (and its lower-cased
     ``click[...]`` form), title, price, option values, description and bullet points."""
@@ -108,11 +99,28 @@ def webshop_catalog_texts() -> Iterator[str]:
         yield " ".join([product["Description"], *product["BulletPoints"]])
 
 
-def _env_tiny_texts(env_id: str) -> Iterator[str]:
-    specs, episodes = ENV_TINY_TEXTS[env_id]
-    yield from env_texts(specs, episodes)
-    if env_id == "SPA-WebShop-v0":
-        yield from webshop_catalog_texts()
+@dataclass(frozen=True)
+class TinyTexts:
+    """What an env's tiny tokenizer is built from: ``episodes`` episodes per env of ``envs``
+    (:func:`env_texts`), then the texts of ``extra`` if given."""
+
+    envs: tuple[str | tuple[str, dict], ...]
+    episodes: int = 200
+    extra: Callable[[], Iterable[str]] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from env_texts(self.envs, self.episodes)
+        if self.extra is not None:
+            yield from self.extra()
+
+
+#: The other envs' tiny models, each with its own vocabulary: one shared word-level vocabulary
+#: would hold WebShop's product titles (15.8k words against ALFWorld's 0.9k), an 18x larger output
+#: layer for every env. WebShop plays fewer episodes and adds its catalog's words instead.
+ENV_TINY_TEXTS: dict[str, TinyTexts] = {
+    "SPA-WebShop-v0": TinyTexts(("SPA-WebShop-v0",), 40, webshop_catalog_texts),
+    "SPA-VirtualHome-v0": TinyTexts(("SPA-VirtualHome-v0",)),
+}
 
 #: Where :func:`tiny_model_path` caches the default tiny model: ``$SPA_GYM_HOME/tiny-v<TINY_VERSION>``
 #: (as at import; ``SPA_GYM_HOME`` defaults to ``~/.cache/spa_gym``; :func:`tiny_model_path` re-reads it).
@@ -271,7 +279,7 @@ def tiny_model_path(env_id: str | None = None, rebuild: bool = False) -> Path:
         final, texts = _home() / f"tiny-v{TINY_VERSION}", None
     elif env_id in ENV_TINY_TEXTS:
         slug = env_id.removeprefix("SPA-").removesuffix("-v0").lower()
-        final, texts = _home() / f"tiny-v{TINY_VERSION}-{slug}", _env_tiny_texts(env_id)
+        final, texts = _home() / f"tiny-v{TINY_VERSION}-{slug}", iter(ENV_TINY_TEXTS[env_id])
     else:
         known = ["SPA-ALFWorld-v0", *ENV_TINY_TEXTS]
         raise ValueError(f"no tiny model for env id {env_id!r}; tiny models exist for {known}")
