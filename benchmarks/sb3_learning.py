@@ -123,7 +123,7 @@ def train_once(tasks: list[int], estimator: ProgressEstimator | None, seed: int,
     seconds = time.perf_counter() - start
     final = success_rate(model, make_eval, 100)
     venv.close()
-    return {"success": final, "curve": curve.points + [(budget, final)], "train_seconds": round(seconds, 1)}
+    return {"success": final, "curve": curve.points, "train_seconds": round(seconds, 1)}
 
 
 def plot(results: dict, path: str) -> None:

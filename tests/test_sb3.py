@@ -67,9 +67,12 @@ def test_out_of_range_index_and_bad_size_raise():
 
 
 def test_empty_admissible_list_leaves_index_zero_live():
-    env = AdmissibleActionsDiscrete(alfworld(), max_actions=4)
-    env.candidates = []
+    env = AdmissibleActionsDiscrete(alfworld(), max_actions=4, padding_action="wait")
+    env.reset(seed=0)
+    env.candidates = []  # as if the env offered nothing
     assert env.action_masks().tolist() == [True, False, False, False]
+    obs, _, _, _, info = env.step(0)
+    assert (info["action_text"], obs, info["grounded"]) == ("wait", "Nothing happens.", False)
 
 
 def test_hashed_features_are_crc32_buckets_with_sign():

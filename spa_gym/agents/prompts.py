@@ -211,10 +211,7 @@ def expert_example_episode(env_id: str, split: str, index: int) -> tuple[str, tu
     """
     import gymnasium as gym
 
-    from .. import envs
-
-    envs.register_envs()
-    env = gym.make(env_id, split=split).unwrapped
+    env = gym.make(env_id, split=split).unwrapped  # importing spa_gym registered the ids
     observation, _ = env.reset(options={"task_index": index})
     steps: list[tuple[str, str]] = []
     won = False
