@@ -182,7 +182,8 @@ class Pipeline:
         if (out / "best" / "spa_estimator.json").is_file():
             return out / "best"
         walks = read_trajectories(self.out / "explore.jsonl")
-        experts = read_trajectories(self.out / "experts.jsonl")  # the SFT stage's demonstrations
+        needs_demos = self.preset.pretrain_epochs > 0 or self.preset.estimator_on_demos
+        experts = read_trajectories(self.out / "experts.jsonl") if needs_demos else []  # the SFT demonstrations
         backbone: Path = self.out / "sft" / "model"  # the SFT agent, as in SPA-RL
         if self.preset.pretrain_epochs:
             backbone = pretrain_backbone(backbone, experts + walks, out / "backbone", targets="all",
