@@ -140,12 +140,14 @@ def collect(
 
 
 def train_estimator_command(
-    data: str, backbone: str, out: str, lora_r: int, args: Any, pretrain: str = "none", pretrain_epochs: int = 4
+    data: str, backbone: str, out: str, lora_r: int, args: Any, pretrain: str = "none", pretrain_epochs: int = 4,
+    task_prior: bool = False,
 ) -> int:
     """Train a progress estimator on a JSONL file of trajectories; the best model lands in ``out/best``.
 
     ``pretrain`` ("actions" or "all") first fine-tunes the backbone as a language model on the
     same trajectories (see :mod:`spa_gym.progress.pretrain`), saved in ``out/backbone``.
+    ``task_prior`` reads c_0 before the first action (see :mod:`spa_gym.progress.estimator`).
     """
     from .progress import ProgressEstimator, read_trajectories, tiny_model_path, train_estimator
     from .progress.pretrain import pretrain_backbone
@@ -159,7 +161,7 @@ def train_estimator_command(
     path = tiny_model_path(walks[0].env_id if walks else None) if backbone == "tiny" else backbone
     if pretrain != "none":
         path = pretrain_backbone(path, walks, Path(out) / "backbone", targets=pretrain, epochs=pretrain_epochs)
-    estimator = ProgressEstimator.from_backbone(path, lora=lora, seed=args.seed)
+    estimator = ProgressEstimator.from_backbone(path, lora=lora, seed=args.seed, task_prior=task_prior)
     result = train_estimator(estimator, walks, out, args)
     print(
         f"trained on {len(walks)} trajectories for {result.epochs_run} epochs: best validation MSE "
@@ -222,6 +224,12 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     train_parser.add_argument("--pretrain", choices=["none", "actions", "all"], default="none",
                               help="first fine-tune the backbone as an LM on the data: action words or all tokens")
     train_parser.add_argument("--pretrain-epochs", type=int, default=4)
+    train_parser.add_argument("--task-prior", action="store_true",
+                              help="also read c_0 before the first action (the task's expected outcome)")
+    train_parser.add_argument("--prefix-weight", type=float, default=None,
+                              help="weight of the prefix-value loss (default 0: SPA-RL's loss alone)")
+    train_parser.add_argument("--schedule", choices=["constant", "linear"], default=None,
+                              help="learning-rate schedule (default: constant)")
     run_parser = commands.add_parser("run", help="the SPA-RL pipeline: SFT, explore, estimator, PPO x2, eval")
     run_parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_SPECS), metavar="ENV_ID")
     run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "gpu"])
@@ -247,12 +255,14 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
 
         given = {
             k: getattr(args, k)
-            for k in ("epochs", "lr", "backbone_lr", "batch_size", "val_fraction", "patience", "seed")
+            for k in ("epochs", "lr", "backbone_lr", "batch_size", "val_fraction", "patience", "seed", "prefix_weight",
+                      "schedule")
         }
         training = EstimatorTrainingArgs(**{k: v for k, v in given.items() if v is not None})
         try:
             return train_estimator_command(
-                args.data, args.backbone, args.out, args.lora_r, training, args.pretrain, args.pretrain_epochs
+                args.data, args.backbone, args.out, args.lora_r, training, args.pretrain, args.pretrain_epochs,
+                args.task_prior,
             )
         except (ValueError, FileNotFoundError, OSError) as error:
             print(f"spa-gym train-estimator: {error}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -76,7 +77,7 @@ def test_collect_then_train_estimator_end_to_end(tmp_path, capsys) -> None:
                  "--epsilon", "0.5", "--out", str(data), "--env-arg", "max_episode_steps=10"]) == 0
     code = main(["train-estimator", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "2",
                  "--batch-size", "4", "--val-fraction", "0.25", "--pretrain", "all", "--pretrain-epochs", "1",
-                 "--backbone-lr", "1e-4"])
+                 "--backbone-lr", "1e-4", "--task-prior", "--prefix-weight", "1", "--schedule", "linear"])
     assert code == 0
     out = capsys.readouterr().out
     assert "trained on 12 trajectories for 2 epochs" in out
@@ -84,4 +85,6 @@ def test_collect_then_train_estimator_end_to_end(tmp_path, capsys) -> None:
     estimator = ProgressEstimator.from_pretrained(tmp_path / "run" / "best")
     walks = read_trajectories(data)
     assert [len(c) for c in estimator.score(walks)] == [len(w.steps) for w in walks]
+    saved_args = json.loads((tmp_path / "run" / "training_result.json").read_text())["args"]
+    assert estimator.task_prior and saved_args["prefix_weight"] == 1.0 and saved_args["schedule"] == "linear"
     assert main(["train-estimator", "--data", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "x")]) == 2

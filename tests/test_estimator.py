@@ -147,3 +147,93 @@ def test_redistributors_exact_values(estimator: ProgressEstimator) -> None:
         get_redistributor("dense")
     with pytest.raises(ValueError, match="needs estimator"):
         get_redistributor("spa")
+
+
+def test_task_prior_is_read_at_the_opening_and_round_trips(tmp_path) -> None:
+    plain = untrained_but_varied(ProgressEstimator.from_backbone(tiny_model_path(), seed=1)).eval()
+    prior = untrained_but_varied(ProgressEstimator.from_backbone(tiny_model_path(), seed=1, task_prior=True)).eval()
+    walks = [random_walk(7, steps=4), random_walk(8, steps=6)]
+    assert plain.priors(walks) == [0.0, 0.0]
+    # the per-step contributions do not depend on whether c_0 is read as well
+    assert prior.score(walks) == plain.score(walks)
+    encoded = prior.encoder.encode(walks[0])
+    assert encoded.opening_end == encoded.action_starts[0] - 1
+    with torch.no_grad():
+        hidden = prior.backbone(input_ids=torch.tensor([encoded.input_ids])).last_hidden_state[0, encoded.opening_end]
+        expected = prior.head(hidden).item()
+    assert prior.priors(walks)[0] == pytest.approx(expected, abs=1e-5)
+    assert prior.priors(walks)[0] != pytest.approx(prior.priors(walks)[1])  # different tasks, different priors
+    prior.save_pretrained(tmp_path / "prior")
+    loaded = ProgressEstimator.from_pretrained(tmp_path / "prior")
+    assert loaded.task_prior and loaded.priors(walks) == prior.priors(walks)
+
+
+def test_outcome_and_prefix_value_losses_exact_values() -> None:
+    from spa_gym.progress.train import outcome_loss, prefix_value_loss, training_loss
+
+    contributions = torch.tensor([[0.1, 0.2, 0.3], [0.5, 0.0, 0.0]])
+    mask = torch.tensor([[True, True, True], [True, False, False]])
+    rewards = torch.tensor([1.0, 0.0])
+    priors = torch.tensor([0.2, -0.1])
+    # sums with the prior: 0.8 and 0.4 -> errors 0.2^2 and 0.4^2
+    assert outcome_loss(contributions, rewards, priors).item() == pytest.approx((0.04 + 0.16) / 2)
+    # partial sums: row 0: 0.2, 0.3, 0.5, 0.8 against 1; row 1: -0.1, 0.4 against 0 (padding ignored)
+    expected_prefix = (0.64 + 0.49 + 0.25 + 0.04 + 0.01 + 0.16) / 6
+    assert prefix_value_loss(contributions, mask, rewards, priors).item() == pytest.approx(expected_prefix)
+    assert training_loss(contributions, mask, priors, rewards, 0.5).item() == pytest.approx(0.1 + 0.5 * expected_prefix)
+    assert training_loss(contributions, mask, priors, rewards, 0.0).item() == pytest.approx(0.1)
+
+
+def test_training_with_prior_prefix_and_linear_schedule_resumes_exactly(tmp_path, monkeypatch) -> None:
+    from spa_gym.progress import train as train_module
+
+    walks = [random_walk(seed, steps=4) for seed in range(16)]
+    for w in walks:
+        w.final_reward = 1.0 if w.steps[0].action.startswith("go to") else 0.0
+    args = EstimatorTrainingArgs(epochs=3, batch_size=8, lr=3e-3, val_fraction=0.25, prefix_weight=1.0,
+                                 schedule="linear", progress=False, tensorboard=False)
+
+    def fresh() -> ProgressEstimator:
+        return ProgressEstimator.from_backbone(tiny_model_path(), seed=0, task_prior=True)
+
+    evaluations = {"count": 0}
+    real_evaluate = train_module.evaluate_mse
+
+    def crash_in_third_epoch(*a, **k):  # a crash after two epochs' checkpoints
+        evaluations["count"] += 1
+        if evaluations["count"] == 3:
+            raise KeyboardInterrupt
+        return real_evaluate(*a, **k)
+
+    monkeypatch.setattr(train_module, "evaluate_mse", crash_in_third_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train_estimator(fresh(), walks, tmp_path / "run", args)
+    monkeypatch.setattr(train_module, "evaluate_mse", real_evaluate)
+    resumed = train_estimator(fresh(), walks, tmp_path / "run", args)
+    straight = train_estimator(fresh(), walks, tmp_path / "straight", args)
+    assert [h["epoch"] for h in resumed.history] == [0, 1, 2]
+    assert [round(h["val_mse"], 5) for h in resumed.history] == [round(h["val_mse"], 5) for h in straight.history]
+    assert ProgressEstimator.from_pretrained(tmp_path / "run" / "best").task_prior
+    with pytest.raises(ValueError, match="schedule must be"):
+        train_estimator(fresh(), walks, tmp_path / "bad", EstimatorTrainingArgs(schedule="cosine", progress=False,
+                                                                                 tensorboard=False))
+
+
+def test_atomic_save_keeps_a_whole_folder_through_a_crash(tmp_path) -> None:
+    from spa_gym.progress.checkpoints import recover_folder, save_atomically
+
+    folder = tmp_path / "checkpoint"
+    save_atomically(folder, lambda d: (d.mkdir(), (d / "a").write_text("1")))
+    save_atomically(folder, lambda d: (d.mkdir(), (d / "a").write_text("2")))
+    assert (folder / "a").read_text() == "2" and sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]
+
+    def crash(d):
+        d.mkdir()
+        (d / "a").write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        save_atomically(folder, crash)
+    assert (folder / "a").read_text() == "2"
+    folder.rename(tmp_path / "checkpoint.old")  # as if the crash came between the two renames
+    assert (recover_folder(folder) / "a").read_text() == "2"

@@ -32,6 +32,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
+from ..progress.checkpoints import recover_folder, save_atomically
 from ..progress.redistribute import Redistributor
 from .policy import LLMPolicy
 from .ppo_math import (
@@ -253,15 +254,20 @@ class PPOTrainer:
 
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self) -> None:
-        self.policy.save_pretrained(self.out / POLICY_DIR)
-        torch.save({"optimizer": self.optimizer.state_dict(), "iteration": self.iteration, "env_steps": self.env_steps,
-                    "kl_coef": self.kl_coef, "history": self.history}, self.out / STATE_FILE)
+        state = {"optimizer": self.optimizer.state_dict(), "iteration": self.iteration, "env_steps": self.env_steps,
+                 "kl_coef": self.kl_coef, "history": self.history}
+
+        def write(folder: Path) -> None:
+            self.policy.save_pretrained(folder)
+            torch.save(state, folder / STATE_FILE)
+
+        save_atomically(self.out / POLICY_DIR, write)
         (self.out / "ppo_history.json").write_text(json.dumps(
             {"args": asdict(self.args), "history": self.history},
             indent=2))
 
     def _resume(self) -> None:
-        state_path = self.out / STATE_FILE
+        state_path = recover_folder(self.out / POLICY_DIR) / STATE_FILE
         if not state_path.is_file():
             return
         saved = LLMPolicy.from_pretrained(self.out / POLICY_DIR)

@@ -16,6 +16,8 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,30 @@ def read_config(path: Path, version: int, what: str) -> dict[str, Any]:
     if config.get("format_version") != version:
         raise ValueError(f"{path}: unsupported format_version {config.get('format_version')!r}")
     return config
+
+
+def save_atomically(folder: Path, write: Callable[[Path], None]) -> None:
+    """Fill a fresh folder with ``write(tmp)``, then swap it in for ``folder``.
+
+    A crash at any point leaves the old folder or the new one whole (:func:`recover_folder` finishes
+    an interrupted swap), never weights of one step beside the state of another.
+    """
+    tmp, old = folder.with_name(folder.name + ".tmp"), folder.with_name(folder.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write(tmp)
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_folder(folder: Path) -> Path:
+    """``folder``, put back from its ``.old`` copy if a crash stopped :func:`save_atomically` mid-swap."""
+    old = folder.with_name(folder.name + ".old")
+    if not folder.exists() and old.exists():
+        old.rename(folder)
+    return folder
 
 
 def is_lora(model: nn.Module) -> bool:

@@ -84,7 +84,11 @@ class OutcomeBroadcastRedistributor:
 
 
 class SPARedistributor:
-    """The paper's SPA rewards: ``alpha * c_t + beta * g_t`` (+ R at the last step)."""
+    """The paper's SPA rewards: ``alpha * c_t + beta * g_t`` (+ R at the last step).
+
+    With an estimator that reads a task prior, the c_t sum to R - c_0: c_0 is no step's doing and
+    is left out, which makes the progress term potential-based shaping.
+    """
 
     name = "spa"
 

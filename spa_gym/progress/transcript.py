@@ -12,7 +12,8 @@ marker that closes the action: c_t sees the task and the history up to and inclu
 but not what the environment answered. For a backbone trained as a language model on such
 transcripts, that token is where it anticipates the answer ("Nothing happens." or progress),
 which made attribution markedly better in ``benchmarks/attribution.py`` than reading at an
-end marker whose next token is uninformative.
+end marker whose next token is uninformative (also when the value is read after the env's answer).
+An estimator with a task prior also reads c_0 at the opening's last token (``opening_end``).
 
 Example:
     >>> from spa_gym.progress.trajectories import Trajectory
@@ -48,6 +49,7 @@ class EncodedTrajectory:
     action_ends: list[int]  # index of the last token of each action segment
     reward: float
     action_starts: list[int] = field(default_factory=list)  # index of the first token of each action segment
+    opening_end: int = 0  # index of the last token of the opening segment (where a task prior is read)
 
 
 class TranscriptEncoder:
@@ -76,6 +78,7 @@ class TranscriptEncoder:
     def encode(self, trajectory: Trajectory) -> EncodedTrajectory:
         """The whole trajectory as one sequence (the last observation is left out: no action reads it)."""
         ids = self.prompt(trajectory.task, trajectory.initial_observation)
+        opening_end = len(ids) - 1
         starts, ends = [], []
         for number, step in enumerate(trajectory.steps):
             starts.append(len(ids))
@@ -83,7 +86,7 @@ class TranscriptEncoder:
             ends.append(len(ids) - 1)
             if number + 1 < len(trajectory.steps):
                 ids += self.observation(step.observation)
-        return EncodedTrajectory(ids, ends, trajectory.final_reward, starts)
+        return EncodedTrajectory(ids, ends, trajectory.final_reward, starts, opening_end)
 
 
 def pad_batch(batch: Sequence[EncodedTrajectory], pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:
