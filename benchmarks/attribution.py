@@ -29,11 +29,13 @@ ranks steps (raw tiny backbone: AUC 0.51, chance; SFT-like 0.53; world model 0.7
 during training shows why: it peaks early (0.78-0.82) and falls as the MSE improves, because the
 loss constrains only the sum. A noisy-expert episode that is lost runs to the step limit, so the
 sum is fitted best by charging every step a toll and paying the decisive final steps (a linear
-fit on step counts alone reaches MSE 0.05 at AUC 0.52), not by crediting each useful step. The
+fit on the counts of step kinds, verb and valid or not, reaches test MSE 0.05 at AUC 0.52), not by
+crediting each useful step. The
 task prior and the prefix-value term fix the decomposition: the partial sums become estimates of
 the expected outcome, c_0 carries the task's base rate, and each c_t is the change step t made.
 "world-model+prior": AUC 0.806 pooled / 0.797 within trajectories at test MSE 0.193 (4 pretraining
-epochs); with 8 pretraining epochs 0.80 at MSE 0.15. Reading the value after the env's answer
+epochs); with 8 pretraining epochs (--pretrain-epochs 8) 0.813 / 0.800 at MSE 0.169, where the world
+model alone falls to 0.68 at MSE 0.154. Reading the value after the env's answer
 instead was worse (0.73).
 
     python3 benchmarks/attribution.py [--episodes 1200] [--epochs 3] [--pretrain-epochs 4] [--variants ...]
