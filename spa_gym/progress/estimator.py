@@ -124,30 +124,30 @@ class ProgressEstimator(nn.Module):
         return values[:, 1:] * mask, mask, priors
 
     @torch.no_grad()
-    def score(self, trajectories: Sequence[Trajectory], batch_size: int = 8) -> list[list[float]]:
-        """Per-step contributions c_t of each trajectory."""
+    def _evaluate(self, trajectories: Sequence[Trajectory], batch_size: int) -> tuple[list[list[float]], list[float]]:
+        """Per-step contributions and task priors of each trajectory, in eval mode."""
         was_training = self.training
         self.eval()
-        out: list[list[float]] = []
+        scores: list[list[float]] = []
+        priors: list[float] = []
         encoded = self.encode(trajectories)
         for start in range(0, len(encoded), batch_size):
             chunk = encoded[start : start + batch_size]
-            contributions, _, _ = self(chunk)
-            out.extend(contributions[i, : len(e.action_ends)].tolist() for i, e in enumerate(chunk))
+            contributions, _, chunk_priors = self(chunk)
+            scores.extend(contributions[i, : len(e.action_ends)].tolist() for i, e in enumerate(chunk))
+            priors.extend(chunk_priors.tolist())
         self.train(was_training)
-        return out
+        return scores, priors
 
-    @torch.no_grad()
+    def score(self, trajectories: Sequence[Trajectory], batch_size: int = 8) -> list[list[float]]:
+        """Per-step contributions c_t of each trajectory."""
+        return self._evaluate(trajectories, batch_size)[0]
+
     def priors(self, trajectories: Sequence[Trajectory], batch_size: int = 8) -> list[float]:
         """c_0 of each trajectory's task (all 0.0 unless the estimator reads a task prior)."""
         if not self.task_prior:
             return [0.0] * len(trajectories)
-        was_training = self.training
-        self.eval()
-        encoded = self.encode(trajectories)
-        out = [value for start in range(0, len(encoded), batch_size) for value in self(encoded[start : start + batch_size])[2].tolist()]
-        self.train(was_training)
-        return out
+        return self._evaluate(trajectories, batch_size)[1]
 
     def scorer(self, task: str, observation: str) -> EpisodeScorer:
         """An incremental (KV-cached) scorer for an episode that starts with ``task`` and ``observation``."""

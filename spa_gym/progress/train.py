@@ -57,6 +57,10 @@ class EstimatorTrainingArgs:
     tensorboard: bool = True
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        if self.schedule not in ("constant", "linear"):
+            raise ValueError(f"schedule must be 'constant' or 'linear', not {self.schedule!r}")
+
 
 @dataclass
 class TrainingResult:
@@ -156,8 +160,6 @@ def train_estimator(
         ],
         weight_decay=args.weight_decay,
     )
-    if args.schedule not in ("constant", "linear"):
-        raise ValueError(f"schedule must be 'constant' or 'linear', not {args.schedule!r}")
     total_updates = args.epochs * math.ceil(len(train_enc) / args.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda update: max(0.0, 1 - update / total_updates) if args.schedule == "linear" else 1.0
