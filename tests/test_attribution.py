@@ -4,7 +4,7 @@ This runs ``benchmarks/attribution.py``'s protocol at its full data scale (1,200
 trajectories, 1,000 expert transcripts for the backbone's pretraining, 150 held-out test
 trajectories on valid_seen) for the recipe that meets the ranking target: a backbone pretrained
 as a world model on the transcripts, a task prior, the prefix-value term and a linear schedule
-(about 2.5 minutes on 2 cores). What it asserts is what holds: ranking AUC >= 0.8 pooled and
+(131 s on 2 cores). What it asserts is what holds: ranking AUC >= 0.8 pooled and
 >= 0.78 within trajectories, with the summed contributions fitting R better than the variance of R.
 "Well below the variance" is not reached together with that ranking (test MSE 0.19 against 0.23;
 see the benchmark's docstring). Smaller data scales fit neither, so the test does not shrink them.
