@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import gymnasium as gym
 import pytest
@@ -12,7 +13,7 @@ import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.prompts import parse_action
 from spa_gym.agents.rollout import evaluate, mean_interval, play_episodes, wilson_interval
-from spa_gym.agents.sft import SFTArgs, sft_example, train_sft
+from spa_gym.agents.sft import SFTArgs, SFTExample, sft_batches, sft_example, train_sft
 from spa_gym.progress import Trajectory, collect_expert_trajectories, tiny_model_path
 
 
@@ -42,6 +43,38 @@ def test_sft_lowers_the_loss_and_saves_a_loadable_policy(experts: list[Trajector
     with torch.no_grad():
         torch.testing.assert_close(loaded.token_logprobs(ids, torch.ones_like(ids))[0],
                                    policy.token_logprobs(ids, torch.ones_like(ids))[0])
+
+
+def test_length_grouped_batches_cover_each_example_once_in_shuffled_order() -> None:
+    lengths = [7, 3, 9, 1, 5, 8, 2, 6, 4]
+    examples = [SFTExample([0] * n, [True] * n) for n in lengths]
+    orders = set()
+    for seed in range(4):
+        batches = sft_batches(examples, 3, random.Random(seed))
+        assert sorted(len(e.ids) for batch in batches for e in batch) == sorted(lengths)
+        assert sorted(tuple(len(e.ids) for e in batch) for batch in batches) == [(1, 2, 3), (4, 5, 6), (7, 8, 9)]
+        orders.add(tuple(len(batch[0].ids) for batch in batches))
+    assert len(orders) > 1  # the order of the batches is shuffled
+    ungrouped = sft_batches(examples, 3, random.Random(0), group_by_length=False)
+    assert sorted(len(e.ids) for batch in ungrouped for e in batch) == sorted(lengths)
+
+
+def test_sft_linear_schedule_decays_to_zero_and_unknown_schedules_are_rejected(experts, tmp_path,
+                                                                              monkeypatch) -> None:
+    policy = LLMPolicy.from_pretrained(tiny_model_path())
+    seen = []
+    original = torch.optim.AdamW.step
+
+    def recording_step(optimizer, *args, **kwargs):
+        seen.append(optimizer.param_groups[0]["lr"])
+        return original(optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    train_sft(policy, experts[:8], tmp_path / "sft", SFTArgs(epochs=2, lr=1e-3, batch_size=2, schedule="linear",
+                                                            progress=False))
+    assert seen == pytest.approx([1e-3 * (1 - k / 8) for k in range(8)])
+    with pytest.raises(ValueError, match="schedule"):
+        SFTArgs(schedule="cosine")
 
 
 def test_rollouts_keep_exact_ids_and_raw_outputs() -> None:

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from ..progress.schedules import check_schedule, make_scheduler
 from ..progress.trajectories import Trajectory
 from .conversation import TokenConversation
 from .policy import Generation, LLMPolicy
@@ -38,8 +40,15 @@ class SFTArgs:
     batch_size: int = 8
     style: str = "compact"  # "react" for real LLMs (Thought + Action), "compact" for tiny ones
     max_grad_norm: float = 1.0
+    #: Batch conversations of similar length (shuffled batch order): less padding, same examples per
+    #: epoch. Off gives uniformly shuffled batches.
+    group_by_length: bool = True
+    schedule: str = "constant"  # or "linear": decay to 0 over the run (see progress.schedules)
     seed: int = 0
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        check_schedule(self.schedule)
 
 
 @dataclass
@@ -64,6 +73,27 @@ def sft_example(policy: LLMPolicy, trajectory: Trajectory, style: str) -> SFTExa
     for start, end in talk.action_spans:
         trained[start:end] = [True] * (end - start)
     return SFTExample(talk.ids, trained)
+
+
+def sft_batches(examples: Sequence[SFTExample], batch_size: int, rng: random.Random,
+                group_by_length: bool = True) -> list[list[SFTExample]]:
+    """One epoch's batches, in random order. Grouped by length: the examples are shuffled, sorted by
+    length (stable, so equal lengths stay shuffled) and cut into batches, whose order is shuffled.
+
+    Example:
+        >>> examples = [SFTExample([0] * n, [True] * n) for n in (5, 1, 4, 2)]
+        >>> batches = sft_batches(examples, 2, random.Random(0))
+        >>> sorted([len(e.ids) for e in batch] for batch in batches)
+        [[1, 2], [4, 5]]
+    """
+    order = list(examples)
+    rng.shuffle(order)
+    if group_by_length:
+        order.sort(key=lambda example: len(example.ids))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    if group_by_length:
+        rng.shuffle(batches)
+    return batches
 
 
 def sft_loss(policy: LLMPolicy, batch: Sequence[SFTExample]) -> torch.Tensor:
@@ -94,11 +124,11 @@ def train_sft(
     examples = [sft_example(policy, t, args.style) for t in trajectories]
     optimizer = torch.optim.AdamW([p for p in policy.model.parameters() if p.requires_grad], lr=args.lr)
     rng = random.Random(args.seed)
+    scheduler = make_scheduler(optimizer, args.schedule, args.epochs * math.ceil(len(examples) / args.batch_size))
     history = []
     policy.train()
     for epoch in range(args.epochs):
-        rng.shuffle(examples)
-        batches = [examples[i : i + args.batch_size] for i in range(0, len(examples), args.batch_size)]
+        batches = sft_batches(examples, args.batch_size, rng, args.group_by_length)
         total = 0.0
         bar = tqdm(batches, desc=f"SFT epoch {epoch + 1}/{args.epochs}", disable=not args.progress, leave=False)
         for batch in bar:
@@ -107,6 +137,7 @@ def train_sft(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.model.parameters(), args.max_grad_norm)
             optimizer.step()
+            scheduler.step()
             total += loss.item() * len(batch)
             bar.set_postfix(loss=f"{loss.item():.4f}")
         history.append({"epoch": epoch, "loss": total / len(examples)})

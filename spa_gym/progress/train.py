@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from .checkpoints import recover_folder, save_atomically
 from .estimator import ProgressEstimator
+from .schedules import check_schedule, make_scheduler
 from .transcript import EncodedTrajectory
 from .trajectories import Trajectory
 
@@ -58,8 +59,7 @@ class EstimatorTrainingArgs:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.schedule not in ("constant", "linear"):
-            raise ValueError(f"schedule must be 'constant' or 'linear', not {self.schedule!r}")
+        check_schedule(self.schedule)
 
 
 @dataclass
@@ -161,9 +161,7 @@ def train_estimator(
         weight_decay=args.weight_decay,
     )
     total_updates = args.epochs * math.ceil(len(train_enc) / args.batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda update: max(0.0, 1 - update / total_updates) if args.schedule == "linear" else 1.0
-    )
+    scheduler = make_scheduler(optimizer, args.schedule, total_updates)
     start_epoch, best, best_epoch, stale, history = 0, math.inf, -1, 0, []
     state_path = recover_folder(out / CHECKPOINT_DIR) / STATE_FILE
     if resume and state_path.is_file():
