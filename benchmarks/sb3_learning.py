@@ -78,8 +78,23 @@ def suite_tasks(count: int, shortest: int, longest: int) -> list[int]:
     return tasks
 
 
-def build_estimator(tasks: list[int], walks_count: int, out: Path) -> Path:
-    """World-model backbone + progress head trained on noisy-expert walks of the suite; returns its folder."""
+#: How each SPA scheme trains its estimator: SPA-RL's loss (the sum of c_t fits R), or the prior
+#: recipe of spa_gym.progress (a task prior c_0, every partial sum regressed on R, linear LR decay;
+#: the settings of the attribution benchmark's "world-model+prior" variant).
+ESTIMATOR_RECIPES: dict[str, dict] = {
+    "spa": {"task_prior": False, "args": {"lr": 1e-3, "backbone_lr": 3e-5}},
+    "spa-prior": {"task_prior": True,
+                  "args": {"lr": 3e-4, "backbone_lr": 3e-5, "batch_size": 16, "prefix_weight": 1.0, "schedule": "linear"}},
+}
+
+
+def build_estimators(tasks: list[int], walks_count: int, schemes: list[str], work: Path) -> dict[str, Path]:
+    """World-model backbone + progress head trained on noisy-expert walks of the suite, one per SPA
+    scheme; returns their folders. Folders already in ``work`` are reused."""
+    folders = {scheme: work / f"estimator-{scheme}" for scheme in schemes if scheme in ESTIMATOR_RECIPES}
+    missing = [scheme for scheme, folder in folders.items() if not (folder / "best" / "spa_estimator.json").is_file()]
+    if not missing:
+        return {scheme: folder / "best" for scheme, folder in folders.items()}
     env = TaskSubset(gym.make("SPA-ALFWorld-v0", max_episode_steps=LIMIT), tasks)
     walks = [
         walk
@@ -87,12 +102,16 @@ def build_estimator(tasks: list[int], walks_count: int, out: Path) -> Path:
         for walk in collect_trajectories(env, make_policy("noisy-expert", env, epsilon=epsilon, seed=half),
                                          walks_count // 2, seed=half * walks_count)
     ]
-    experts = collect_expert_trajectories(gym.make("SPA-ALFWorld-v0"), [tasks[i % len(tasks)] for i in range(400)])
-    backbone = pretrain_backbone(tiny_model_path(), experts + walks, out / "backbone", targets="all", progress=False)
-    estimator = ProgressEstimator.from_backbone(backbone)
-    train_estimator(estimator, walks, out / "estimator", EstimatorTrainingArgs(
-        epochs=3, lr=1e-3, backbone_lr=3e-5, patience=3, progress=False, tensorboard=False))
-    return out / "estimator" / "best"
+    backbone = work / "backbone"
+    if not (backbone / "model.safetensors").is_file():
+        experts = collect_expert_trajectories(gym.make("SPA-ALFWorld-v0"), [tasks[i % len(tasks)] for i in range(400)])
+        pretrain_backbone(tiny_model_path(), experts + walks, backbone, targets="all", progress=False)
+    for scheme in missing:
+        recipe = ESTIMATOR_RECIPES[scheme]
+        estimator = ProgressEstimator.from_backbone(backbone, task_prior=recipe["task_prior"])
+        train_estimator(estimator, walks, folders[scheme], EstimatorTrainingArgs(
+            epochs=3, patience=3, progress=False, tensorboard=False, **recipe["args"]))
+    return {scheme: folder / "best" for scheme, folder in folders.items()}
 
 
 class SuccessCurve(BaseCallback):
@@ -155,28 +174,30 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=20_000)
     parser.add_argument("--eval-every", type=int, default=5_000)
     parser.add_argument("--walks", type=int, default=600)
-    parser.add_argument("--estimator", help="a saved estimator folder to reuse")
+    parser.add_argument("--schemes", nargs="+", default=["sparse", "spa", "spa-prior"],
+                        choices=["sparse", *ESTIMATOR_RECIPES])
+    parser.add_argument("--work", help="folder of the estimators (reused when present); default: a new temporary one")
     parser.add_argument("--plot", default="sb3_learning.png")
     args = parser.parse_args()
     torch.set_num_threads(2)
 
     tasks = suite_tasks(args.tasks, *args.plan_length)
     start = time.perf_counter()
-    estimator_dir = Path(args.estimator) if args.estimator else build_estimator(
-        tasks, args.walks, Path(tempfile.mkdtemp(prefix="spa-sb3-")))
-    estimator = ProgressEstimator.from_pretrained(estimator_dir).eval()
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="spa-sb3-"))
+    estimator_dirs = build_estimators(tasks, args.walks, args.schemes, work)
+    estimators = {scheme: ProgressEstimator.from_pretrained(folder).eval() for scheme, folder in estimator_dirs.items()}
     estimator_seconds = time.perf_counter() - start
 
-    runs: dict[str, list[dict]] = {"sparse": [], "spa": []}
+    runs: dict[str, list[dict]] = {scheme: [] for scheme in args.schemes}
     for seed in args.seeds:
-        runs["sparse"].append(train_once(tasks, None, seed, args.budget, args.eval_every))
-        runs["spa"].append(train_once(tasks, estimator, seed, args.budget, args.eval_every))
-    sparse_mean = statistics.mean(run["success"] for run in runs["sparse"])
+        for scheme in args.schemes:
+            runs[scheme].append(train_once(tasks, estimators.get(scheme), seed, args.budget, args.eval_every))
+    sparse_mean = statistics.mean(run["success"] for run in runs["sparse"]) if runs.get("sparse") else None
     summary = {
         "tasks": tasks,
         "budget_env_steps": args.budget,
         "seeds": args.seeds,
-        "estimator": str(estimator_dir),
+        "estimators": {scheme: str(folder) for scheme, folder in estimator_dirs.items()},
         "estimator_seconds": round(estimator_seconds, 1),
         "random_policy_success": success_rate(None, make_sb3_env(tasks=tasks, max_episode_steps=LIMIT), 100),
     }

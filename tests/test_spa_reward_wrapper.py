@@ -17,7 +17,14 @@ def estimator() -> ProgressEstimator:
     return untrained_but_varied(ProgressEstimator.from_backbone(tiny_model_path(), seed=2))
 
 
-def test_dense_reward_and_info(estimator: ProgressEstimator) -> None:
+@pytest.fixture(scope="module")
+def prior_estimator() -> ProgressEstimator:
+    return untrained_but_varied(ProgressEstimator.from_backbone(tiny_model_path(), seed=2, task_prior=True))
+
+
+@pytest.mark.parametrize("name", ["estimator", "prior_estimator"])
+def test_dense_reward_and_info(name: str, request: pytest.FixtureRequest) -> None:
+    estimator: ProgressEstimator = request.getfixturevalue(name)
     env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen"), estimator, alpha=2.0, beta=0.25)
     obs, info = env.reset(options={"task_index": 7})
     walk = Trajectory("SPA-ALFWorld-v0", info["task_id"], info["task"], obs)
