@@ -11,7 +11,7 @@ Protocol (defaults; all seeded):
              --walks noisy-expert trajectories of the suite (half with epsilon 0.5, which nearly
              always win, half with epsilon 0.9, which mostly fail: without failures the estimator
              credits every step and PPO learns to stall), then trained as a progress estimator
-             on the walks (10 epochs, the best kept), once per SPA scheme (ESTIMATOR_RECIPES):
+             on the walks (10 epochs, the best kept), once per SPA scheme (SCHEME_RECIPES):
              "spa" with SPA-RL's loss, "spa-prior" with the task prior, the prefix-value term and
              linear LR decay; kept in --work and reused from there
   rewards    sparse: the env's reward (1 on a win); spa, spa-prior: SPARewardWrapper with alpha
@@ -67,7 +67,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 import spa_gym  # noqa: F401
 from spa_gym.envs.alfworld.expert import plan_length
 from spa_gym.progress import (
-    EstimatorTrainingArgs,
+    ESTIMATOR_RECIPES,
     ProgressEstimator,
     collect_expert_trajectories,
     collect_trajectories,
@@ -99,20 +99,14 @@ def suite_tasks(count: int, shortest: int, longest: int) -> list[int]:
 #: the outcome variance (validation MSE 0.29-0.32 against 0.24) and credit no-op commands.
 ESTIMATOR_EPOCHS = 10
 
-#: How each SPA scheme trains its estimator: SPA-RL's loss (the sum of c_t fits R), or the prior
-#: recipe of spa_gym.progress (a task prior c_0, every partial sum regressed on R, linear LR decay;
-#: the settings of the attribution benchmark's "world-model+prior" variant).
-ESTIMATOR_RECIPES: dict[str, dict] = {
-    "spa": {"task_prior": False, "args": {"lr": 1e-3, "backbone_lr": 3e-5}},
-    "spa-prior": {"task_prior": True,
-                  "args": {"lr": 3e-4, "backbone_lr": 3e-5, "batch_size": 16, "prefix_weight": 1.0, "schedule": "linear"}},
-}
+#: The estimator recipe of each SPA scheme (spa_gym.progress.recipes).
+SCHEME_RECIPES = {"spa": "spa-rl", "spa-prior": "prior"}
 
 
 def build_estimators(tasks: list[int], walks_count: int, schemes: list[str], work: Path) -> dict[str, Path]:
     """World-model backbone + progress head trained on noisy-expert walks of the suite, one per SPA
     scheme; returns their folders. Folders already in ``work`` are reused."""
-    folders = {scheme: work / f"estimator-{scheme}" for scheme in schemes if scheme in ESTIMATOR_RECIPES}
+    folders = {scheme: work / f"estimator-{scheme}" for scheme in schemes if scheme in SCHEME_RECIPES}
     missing = [scheme for scheme, folder in folders.items() if not (folder / "best" / "spa_estimator.json").is_file()]
     if not missing:
         return {scheme: folder / "best" for scheme, folder in folders.items()}
@@ -128,10 +122,9 @@ def build_estimators(tasks: list[int], walks_count: int, schemes: list[str], wor
         experts = collect_expert_trajectories(gym.make("SPA-ALFWorld-v0"), [tasks[i % len(tasks)] for i in range(400)])
         pretrain_backbone(tiny_model_path(), experts + walks, backbone, targets="all", progress=False)
     for scheme in missing:
-        recipe = ESTIMATOR_RECIPES[scheme]
-        estimator = ProgressEstimator.from_backbone(backbone, task_prior=recipe["task_prior"])
-        train_estimator(estimator, walks, folders[scheme], EstimatorTrainingArgs(
-            epochs=ESTIMATOR_EPOCHS, patience=ESTIMATOR_EPOCHS, progress=False, tensorboard=False, **recipe["args"]))
+        recipe = ESTIMATOR_RECIPES[SCHEME_RECIPES[scheme]]
+        train_estimator(recipe.build(backbone), walks, folders[scheme], recipe.training_args(
+            epochs=ESTIMATOR_EPOCHS, patience=ESTIMATOR_EPOCHS, progress=False, tensorboard=False))
     return {scheme: folder / "best" for scheme, folder in folders.items()}
 
 
@@ -196,7 +189,7 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=5_000)
     parser.add_argument("--walks", type=int, default=600)
     parser.add_argument("--schemes", nargs="+", default=["sparse", "spa", "spa-prior"],
-                        choices=["sparse", *ESTIMATOR_RECIPES])
+                        choices=["sparse", *SCHEME_RECIPES])
     parser.add_argument("--alpha", type=float, default=1.0, help="weight of the progress term of SPA's rewards")
     parser.add_argument("--work", help="folder of the estimators (reused when present); default: a new temporary one")
     parser.add_argument("--plot", default="sb3_learning.png")

@@ -238,12 +238,18 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     run_parser.add_argument("--seed", type=int, default=0)
     run_parser.add_argument("--eval-split", default=None,
                             help="split to evaluate on (default: the env's; ALFWorld valid_unseen, WebShop test)")
+    run_parser.add_argument("--estimator-recipe", default="spa-rl",
+                            help="spa-rl (SPA-RL's loss, the default) or prior (task prior + prefix-value loss)")
+    run_parser.add_argument("--alpha", type=float, default=None, help="SPA's progress weight (default: the preset's, 1)")
+    run_parser.add_argument("--beta", type=float, default=None, help="SPA's grounding weight (default: the preset's, 0.5)")
     args = parser.parse_args(argv)
     if args.command == "run":
         from .pipeline import RunConfig, run_pipeline
 
         try:
-            results = run_pipeline(args.out, RunConfig(args.env, args.preset, args.model, args.seed, args.eval_split))
+            config = RunConfig(args.env, args.preset, args.model, args.seed, args.eval_split, args.estimator_recipe,
+                               args.alpha, args.beta)
+            results = run_pipeline(args.out, config)
         except (ValueError, FileNotFoundError, OSError) as error:
             print(f"spa-gym run: {error}", file=sys.stderr)
             return 2

@@ -31,7 +31,7 @@ from .agents.ppo import PPOArgs, PPOTrainer, sample_task_indices
 from .agents.rollout import Evaluation, evaluate, play_episodes
 from .agents.sft import SFTArgs, train_sft
 from .progress import (
-    EstimatorTrainingArgs,
+    ESTIMATOR_RECIPES,
     ProgressEstimator,
     TrajectoryWriter,
     collect_expert_trajectories,
@@ -112,6 +112,9 @@ class RunConfig:
     model: str | None = None  # a local causal-LM folder; default: the tiny model built locally
     seed: int = 0
     eval_split: str | None = None  # default: the env's (ENV_SETUPS)
+    estimator_recipe: str = "spa-rl"  # a key of ESTIMATOR_RECIPES; "prior": task prior + prefix-value loss
+    alpha: float | None = None  # SPA's progress weight; default: the preset's
+    beta: float | None = None  # SPA's grounding weight; default: the preset's
 
 
 class Pipeline:
@@ -120,8 +123,10 @@ class Pipeline:
     def __init__(self, out_dir: str | os.PathLike[str], config: RunConfig, preset: Preset | None = None):
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
+        if config.estimator_recipe not in ESTIMATOR_RECIPES:
+            raise ValueError(f"estimator_recipe must be one of {sorted(ESTIMATOR_RECIPES)}, not {config.estimator_recipe!r}")
         saved = self.out / "config.json"
-        if saved.is_file() and json.loads(saved.read_text()) != asdict(config):
+        if saved.is_file() and RunConfig(**json.loads(saved.read_text())) != config:  # older files: defaults
             raise ValueError(f"{self.out} holds a run with another configuration: {saved.read_text()}")
         saved.write_text(json.dumps(asdict(config), indent=2))
         if config.env_id not in ENV_SETUPS:
@@ -132,7 +137,9 @@ class Pipeline:
         preset = preset or PRESETS[config.preset]
         benchmark_limit = gym.spec(config.env_id).max_episode_steps or preset.max_steps
         self.preset = replace(preset, max_steps=min(preset.max_steps, benchmark_limit),
-                              max_new_tokens=max(preset.max_new_tokens, self.setup.min_new_tokens))
+                              max_new_tokens=max(preset.max_new_tokens, self.setup.min_new_tokens),
+                              alpha=preset.alpha if config.alpha is None else config.alpha,
+                              beta=preset.beta if config.beta is None else config.beta)
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
 
     def _env(self, split: str, **kwargs: object) -> gym.Env:
@@ -193,9 +200,10 @@ class Pipeline:
                   "sees only R = 0" + (" (adding the SFT demonstrations)" if self.preset.estimator_on_demos else ""))
         if self.preset.estimator_on_demos:
             walks = walks + experts
-        estimator = ProgressEstimator.from_backbone(backbone).to(self.device)
-        train_estimator(estimator, walks, out, EstimatorTrainingArgs(
-            epochs=self.preset.estimator_epochs, lr=1e-3, backbone_lr=3e-5, seed=self.config.seed))
+        recipe = ESTIMATOR_RECIPES[self.config.estimator_recipe]
+        estimator = recipe.build(backbone).to(self.device)
+        train_estimator(estimator, walks, out, recipe.training_args(epochs=self.preset.estimator_epochs,
+                                                                     seed=self.config.seed))
         return out / "best"
 
     def ppo(self, rewards: str) -> Path:

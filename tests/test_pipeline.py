@@ -78,3 +78,33 @@ def test_spa_gym_run_smoke_preset_on_virtualhome(tmp_path, capsys) -> None:
     assert "first 4 tasks of test_unseen" in results and "| PPO, SPA rewards | 4 |" in results
     experts = (out / "experts.jsonl").read_text().splitlines()
     assert len(experts) == 16 and all('"env_id": "SPA-VirtualHome-v0"' in line for line in experts)
+
+
+def test_pipeline_estimator_stage_follows_the_recipe_and_spa_weights_override_the_preset(tmp_path) -> None:
+    import shutil
+
+    from spa_gym.pipeline import Pipeline, RunConfig
+    from spa_gym.progress import ProgressEstimator, TrajectoryWriter, collect_trajectories, make_policy
+
+    out = tmp_path / "run"
+    config = RunConfig(preset="smoke", estimator_recipe="prior", alpha=0.2)
+    pipeline = Pipeline(out, config)
+    assert (pipeline.preset.alpha, pipeline.preset.beta) == (0.2, 0.5)
+    shutil.copytree(tiny_model_path(), out / "sft" / "model")  # stands in for the SFT agent's model
+    env = gym.make("SPA-ALFWorld-v0", max_episode_steps=6)
+    for name, epsilon in (("explore.jsonl", 0.9), ("experts.jsonl", 0.0)):
+        with TrajectoryWriter(out / name) as writer:
+            for walk in collect_trajectories(env, make_policy("noisy-expert", env, epsilon=epsilon, seed=1), 6):
+                writer.write(walk)
+    estimator = ProgressEstimator.from_pretrained(pipeline.estimator())
+    assert estimator.task_prior
+    trained = json.loads((out / "estimator" / "training_result.json").read_text())["args"]
+    assert (trained["prefix_weight"], trained["schedule"], trained["lr"]) == (1.0, "linear", 3e-4)
+
+    older = {k: v for k, v in json.loads((out / "config.json").read_text()).items() if k != "beta"}
+    (out / "config.json").write_text(json.dumps(older))  # written before beta existed: its default applies
+    Pipeline(out, config)
+    with pytest.raises(ValueError, match="another configuration"):
+        Pipeline(out, RunConfig(preset="smoke", estimator_recipe="spa-rl", alpha=0.2))
+    with pytest.raises(ValueError, match="estimator_recipe must be one of"):
+        Pipeline(tmp_path / "other", RunConfig(preset="smoke", estimator_recipe="sum"))

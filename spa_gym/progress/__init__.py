@@ -6,6 +6,7 @@
 - :mod:`.transcript`, :mod:`.estimator`: the progress estimator (backbone + MLP head), one-pass
   and incremental (KV-cached) scoring, ``save_pretrained`` / ``from_pretrained``.
 - :mod:`.train`: estimator training (sum of contributions = outcome).
+- :mod:`.recipes`: named estimator recipes (SPA-RL's, and the task-prior one).
 - :mod:`.redistribute`: sparse, uniform, outcome-broadcast and SPA per-step rewards.
 """
 
@@ -13,15 +14,18 @@ from .collect import collect_expert_trajectories, collect_trajectories, expert_e
 from .batch_scorer import BatchScorer, EpisodeScorer
 from .estimator import ProgressEstimator
 from .policies import ExpertPolicy, NoisyExpertPolicy, RandomPolicy, make_policy
+from .recipes import ESTIMATOR_RECIPES, EstimatorRecipe
 from .redistribute import Redistributor, get_redistributor
 from .tiny import build_tiny_model, tiny_model_path
 from .train import EstimatorTrainingArgs, TrainingResult, train_estimator
 from .trajectories import SCHEMA_VERSION, Step, Trajectory, TrajectoryWriter, read_trajectories
 
 __all__ = [
+    "ESTIMATOR_RECIPES",
     "SCHEMA_VERSION",
     "BatchScorer",
     "EpisodeScorer",
+    "EstimatorRecipe",
     "EstimatorTrainingArgs",
     "ExpertPolicy",
     "NoisyExpertPolicy",
