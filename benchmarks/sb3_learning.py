@@ -44,6 +44,10 @@ the same estimator's remaining bias still outweighs the win. With 3 epochs inste
 estimators stay above the variance (validation MSE 0.29-0.32) and both SPA schemes end at 0
 (seed 0, alpha 1).
 Each SPA run costs 3.6x a sparse run (105 s against 29 s), the estimator's scoring of every step.
+On 8 tasks (--tasks 8, same budget, alpha 0.2, --schemes sparse spa-prior; estimator validation
+MSE 0.13 against a variance of 0.23) sparse rewards win: 0.37 / 0.39 / 0.36 (mean 0.373) against
+spa-prior 0.18 / 0.15 / 0.20 (0.177); curves 0.01 / 0.05 / 0.16 / 0.42 against 0.01 / 0.06 / 0.11 /
+0.17. SPA's rewards have not ended ahead of sparse rewards in any setting measured here.
 
     python3 benchmarks/sb3_learning.py [--seeds 0 1 2] [--budget 20000] [--schemes sparse spa spa-prior]
         [--work DIR] [--plot sb3_learning.png]
