@@ -263,7 +263,8 @@ class Pipeline:
             f"# {self.config.env_id}, preset {self.config.preset}, seed {self.config.seed}",
             "",
             f"Evaluated greedily on the first {self.preset.eval_episodes} tasks of {self.eval_split} "
-            f"(step limit {self.preset.max_steps}); 95% intervals (Wilson for rates).",
+            f"(step limit {self.preset.max_steps}); 95% intervals (Wilson for rates). SPA rewards: estimator "
+            f"recipe {self.config.estimator_recipe}, alpha {self.preset.alpha}, beta {self.preset.beta}.",
             "",
             "| agent | episodes | success rate | average reward | grounding accuracy |",
             "|---|---|---|---|---|",

@@ -54,6 +54,7 @@ def test_spa_gym_run_smoke_preset_end_to_end_and_resume(tmp_path, capsys) -> Non
     assert main(["run", "--preset", "smoke", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| PPO, SPA rewards | 4 |" in printed
+    assert "SPA rewards: estimator recipe spa-rl, alpha 1.0, beta 0.5." in printed
     for name in ("results.md", "learning_curve.png", "explore.jsonl", "sft/spa_policy.json",
                  "estimator/best/spa_estimator.json", "ppo-sparse/ppo_history.json", "ppo-spa/ppo_history.json"):
         assert (out / name).is_file(), name
