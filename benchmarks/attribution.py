@@ -15,10 +15,11 @@ Protocol (defaults; all seeded):
              "world-model": fine-tuned on every token of those and the training trajectories, so
              that at the token closing an action it anticipates the env's answer
   training   train_estimator: (sum_t c_t - R)^2, --epochs epochs, best by validation MSE
-             (head lr 3e-4 / 1e-3; backbone lr 3e-4 / 3e-5 for the world model);
-             "world-model+prior": the world model's backbone, with a task prior c_0 read before the
-             first action, the prefix-value term (weight 1) and a linearly decaying learning rate
-             (head 3e-4, backbone 3e-5)
+             (head and backbone lr 3e-4; the world model: the "spa-rl" recipe of
+             spa_gym.progress.recipes, head 1e-3, backbone 3e-5);
+             "world-model+prior": the world model's backbone with the "prior" recipe: a task prior
+             c_0 read before the first action, the prefix-value term (weight 1) and a linearly
+             decaying learning rate (head 3e-4, backbone 3e-5)
 Reported per backbone: validation/test MSE of the summed contributions (c_0 included) against the
 variance of R (the MSE of always predicting the mean), ranking AUC of c_t (progress steps vs
 detours and invalid steps), pooled over all test steps and within trajectories, and wall times.
@@ -56,8 +57,8 @@ import torch
 import spa_gym  # noqa: F401
 from spa_gym.envs.alfworld import Episode, TaskSuite, progress_labels
 from spa_gym.progress import (
-    EstimatorTrainingArgs,
-    ProgressEstimator,
+    ESTIMATOR_RECIPES,
+    EstimatorRecipe,
     collect_expert_trajectories,
     collect_trajectories,
     make_policy,
@@ -67,25 +68,24 @@ from spa_gym.progress import (
 from spa_gym.progress.metrics import ranking_auc, within_trajectory_auc
 from spa_gym.progress.pretrain import pretrain_backbone
 
+#: The raw and SFT-like backbones' training: SPA-RL's loss at one learning rate for head and backbone.
+PLAIN_LOW_LR = EstimatorRecipe(task_prior=False, lr=3e-4, backbone_lr=3e-4, prefix_weight=0.0, schedule="constant")
+
+
 @dataclass(frozen=True)
 class Variant:
     """A backbone (pretraining targets or None, the texts it is pretrained on) and how the estimator trains."""
 
     targets: str | None
     corpus: str | None
-    lr: float  # of the head
-    backbone_lr: float
-    task_prior: bool = False
-    prefix_weight: float = 0.0
-    schedule: str = "constant"
+    recipe: EstimatorRecipe
 
 
 VARIANTS = {
-    "tiny": Variant(None, None, 3e-4, 3e-4),
-    "sft-like": Variant("actions", "experts", 3e-4, 3e-4),
-    "world-model": Variant("all", "experts+train", 1e-3, 3e-5),
-    "world-model+prior": Variant("all", "experts+train", 3e-4, 3e-5, task_prior=True, prefix_weight=1.0,
-                                 schedule="linear"),
+    "tiny": Variant(None, None, PLAIN_LOW_LR),
+    "sft-like": Variant("actions", "experts", PLAIN_LOW_LR),
+    "world-model": Variant("all", "experts+train", ESTIMATOR_RECIPES["spa-rl"]),
+    "world-model+prior": Variant("all", "experts+train", ESTIMATOR_RECIPES["prior"]),
 }
 
 
@@ -136,14 +136,10 @@ def run(episodes: int = 1200, epochs: int = 3, epsilon: float = 0.5, limit: int 
                 backbones[key] = pretrain_backbone(backbones[key], texts, work / f"{name}-backbone",
                                                    targets=variant.targets, epochs=pretrain_epochs, progress=False)
         pretrain_seconds = time.perf_counter() - start
-        estimator = ProgressEstimator.from_backbone(backbones[key], task_prior=variant.task_prior)
-        training = train_estimator(
-            estimator, walks, work / name,
-            EstimatorTrainingArgs(epochs=epochs, lr=variant.lr, backbone_lr=variant.backbone_lr, batch_size=16,
-                                  patience=epochs, prefix_weight=variant.prefix_weight, schedule=variant.schedule,
-                                  progress=False, tensorboard=False),
-        )
-        scores, priors = estimator.score(test), estimator.priors(test)
+        estimator = variant.recipe.build(backbones[key])
+        training = train_estimator(estimator, walks, work / name, variant.recipe.training_args(
+            epochs=epochs, batch_size=16, patience=epochs, progress=False, tensorboard=False))
+        scores, priors = estimator.score_with_priors(test)
         result["backbones"][name] = {
             "val_mse": round(training.best_val_mse, 4),
             "val_reward_variance": round(training.reward_variance, 4),

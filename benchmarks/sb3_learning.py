@@ -36,14 +36,14 @@ wins 0.01; final success over 100 episodes per seed):
 The estimators fit (best validation MSE 0.14 for spa, 0.12 for spa-prior, against a variance of
 0.24; 124 s to build both). SPA-RL's loss credits steps a policy can repeat: on random play a
 "take" earns +0.11 and putting the object back costs only 0.02, so cycling would pay more than a
-win, and the spa runs rise and then collapse (we did not inspect the policies' play). The prior recipe makes each c_t
-closer to the change in the expected outcome (random play sums to -0.38, no-ops about -0.01), and
-at alpha 0.2 it learns faster than sparse rewards in the middle of the budget (0.56 against 0.45 at
-30k steps) and ends level (0.57 against 0.62, within the spread of the sparse seeds). At alpha 1
-the same estimator's remaining bias still outweighs the win. With 3 epochs instead of 10 both
-estimators stay above the variance (validation MSE 0.29-0.32) and both SPA schemes end at 0
-(seed 0, alpha 1).
-Each SPA run costs 3.6x a sparse run (105 s against 29 s), the estimator's scoring of every step.
+win, and the spa runs rise and then collapse (we did not inspect the policies' play). The prior
+recipe makes each c_t closer to the change in the expected outcome (random play sums to -0.38,
+"inventory" and "look" score between -0.03 and 0), and at alpha 0.2 it learns faster than sparse
+rewards in the middle of the budget (0.56 against 0.45 at 30k steps) and ends level (0.57 against
+0.62, within the spread of the sparse seeds). At alpha 1 the same estimator's remaining bias still
+outweighs the win. With 3 epochs instead of 10 both estimators stay above the variance
+(validation MSE 0.29-0.32) and both SPA schemes end at 0 (seed 0, alpha 1).
+Each SPA run costs 3.7x a sparse run (105 s against 28.5 s), the estimator's scoring of every step.
 On 8 tasks (--tasks 8, same budget, alpha 0.2, --schemes sparse spa-prior; estimator validation
 MSE 0.13 against a variance of 0.23) sparse rewards win: 0.37 / 0.39 / 0.36 (mean 0.373) against
 spa-prior 0.18 / 0.15 / 0.20 (0.177); curves 0.01 / 0.05 / 0.16 / 0.42 against 0.01 / 0.06 / 0.11 /

@@ -228,8 +228,8 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
                               help="also read c_0 before the first action (the task's expected outcome)")
     train_parser.add_argument("--prefix-weight", type=float, default=None,
                               help="weight of the prefix-value loss (default 0: SPA-RL's loss alone)")
-    train_parser.add_argument("--schedule", choices=["constant", "linear"], default=None,
-                              help="learning-rate schedule (default: constant)")
+    train_parser.add_argument("--schedule", default=None,
+                              help="learning-rate schedule: constant (the default) or linear")
     run_parser = commands.add_parser("run", help="the SPA-RL pipeline: SFT, explore, estimator, PPO x2, eval")
     run_parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_SPECS), metavar="ENV_ID")
     run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "gpu"])
@@ -264,8 +264,8 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
             for k in ("epochs", "lr", "backbone_lr", "batch_size", "val_fraction", "patience", "seed", "prefix_weight",
                       "schedule")
         }
-        training = EstimatorTrainingArgs(**{k: v for k, v in given.items() if v is not None})
         try:
+            training = EstimatorTrainingArgs(**{k: v for k, v in given.items() if v is not None})
             return train_estimator_command(
                 args.data, args.backbone, args.out, args.lora_r, training, args.pretrain, args.pretrain_epochs,
                 args.task_prior,

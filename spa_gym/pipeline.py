@@ -116,6 +116,10 @@ class RunConfig:
     alpha: float | None = None  # SPA's progress weight; default: the preset's
     beta: float | None = None  # SPA's grounding weight; default: the preset's
 
+    def __post_init__(self) -> None:
+        if self.estimator_recipe not in ESTIMATOR_RECIPES:
+            raise ValueError(f"estimator_recipe must be one of {sorted(ESTIMATOR_RECIPES)}, not {self.estimator_recipe!r}")
+
 
 class Pipeline:
     """One run folder and its stages."""
@@ -123,8 +127,6 @@ class Pipeline:
     def __init__(self, out_dir: str | os.PathLike[str], config: RunConfig, preset: Preset | None = None):
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
-        if config.estimator_recipe not in ESTIMATOR_RECIPES:
-            raise ValueError(f"estimator_recipe must be one of {sorted(ESTIMATOR_RECIPES)}, not {config.estimator_recipe!r}")
         saved = self.out / "config.json"
         if saved.is_file() and RunConfig(**json.loads(saved.read_text())) != config:  # older files: defaults
             raise ValueError(f"{self.out} holds a run with another configuration: {saved.read_text()}")

@@ -88,3 +88,12 @@ def test_collect_then_train_estimator_end_to_end(tmp_path, capsys) -> None:
     saved_args = json.loads((tmp_path / "run" / "training_result.json").read_text())["args"]
     assert estimator.task_prior and saved_args["prefix_weight"] == 1.0 and saved_args["schedule"] == "linear"
     assert main(["train-estimator", "--data", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_unknown_schedule_or_estimator_recipe_is_a_clear_error(tmp_path, capsys) -> None:
+    assert main(["train-estimator", "--data", str(tmp_path / "d.jsonl"), "--out", str(tmp_path / "e"),
+                 "--schedule", "cosine"]) == 2
+    assert "spa-gym train-estimator: schedule must be one of ('constant', 'linear'), not 'cosine'" in capsys.readouterr().err
+    assert main(["run", "--preset", "smoke", "--out", str(tmp_path / "r"), "--estimator-recipe", "sum"]) == 2
+    assert "spa-gym run: estimator_recipe must be one of ['prior', 'spa-rl'], not 'sum'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

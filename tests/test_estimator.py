@@ -166,6 +166,7 @@ def test_task_prior_is_read_at_the_opening_and_round_trips(tmp_path) -> None:
     prior.save_pretrained(tmp_path / "prior")
     loaded = ProgressEstimator.from_pretrained(tmp_path / "prior")
     assert loaded.task_prior and loaded.priors(walks) == prior.priors(walks)
+    assert prior.score_with_priors(walks) == (prior.score(walks), prior.priors(walks))
 
 
 def test_outcome_and_prefix_value_losses_exact_values() -> None:

@@ -32,7 +32,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from ..progress.checkpoints import recover_folder, save_atomically
+from ..progress.checkpoints import recover_folder, save_with_state
 from ..progress.redistribute import Redistributor
 from .policy import LLMPolicy
 from .ppo_math import (
@@ -256,12 +256,7 @@ class PPOTrainer:
     def _checkpoint(self) -> None:
         state = {"optimizer": self.optimizer.state_dict(), "iteration": self.iteration, "env_steps": self.env_steps,
                  "kl_coef": self.kl_coef, "history": self.history}
-
-        def write(folder: Path) -> None:
-            self.policy.save_pretrained(folder)
-            torch.save(state, folder / STATE_FILE)
-
-        save_atomically(self.out / POLICY_DIR, write)
+        save_with_state(self.out / POLICY_DIR, self.policy, state, STATE_FILE)
         (self.out / "ppo_history.json").write_text(json.dumps(
             {"args": asdict(self.args), "history": self.history},
             indent=2))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoTokenizer
@@ -56,6 +57,17 @@ def save_atomically(folder: Path, write: Callable[[Path], None]) -> None:
         folder.rename(old)
     tmp.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def save_with_state(folder: Path, model: Any, state: dict[str, Any], state_file: str) -> None:
+    """Save ``model`` (its ``save_pretrained``) and a training ``state`` (``torch.save``) into
+    ``folder`` as one atomic unit (:func:`save_atomically`)."""
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        torch.save(state, tmp / state_file)
+
+    save_atomically(folder, write)
 
 
 def recover_folder(folder: Path) -> Path:

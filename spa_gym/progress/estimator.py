@@ -124,8 +124,10 @@ class ProgressEstimator(nn.Module):
         return values[:, 1:] * mask, mask, priors
 
     @torch.no_grad()
-    def _evaluate(self, trajectories: Sequence[Trajectory], batch_size: int) -> tuple[list[list[float]], list[float]]:
-        """Per-step contributions and task priors of each trajectory, in eval mode."""
+    def score_with_priors(
+        self, trajectories: Sequence[Trajectory], batch_size: int = 8
+    ) -> tuple[list[list[float]], list[float]]:
+        """Per-step contributions c_t and task priors c_0 of each trajectory, in one pass (eval mode)."""
         was_training = self.training
         self.eval()
         scores: list[list[float]] = []
@@ -141,13 +143,13 @@ class ProgressEstimator(nn.Module):
 
     def score(self, trajectories: Sequence[Trajectory], batch_size: int = 8) -> list[list[float]]:
         """Per-step contributions c_t of each trajectory."""
-        return self._evaluate(trajectories, batch_size)[0]
+        return self.score_with_priors(trajectories, batch_size)[0]
 
     def priors(self, trajectories: Sequence[Trajectory], batch_size: int = 8) -> list[float]:
         """c_0 of each trajectory's task (all 0.0 unless the estimator reads a task prior)."""
         if not self.task_prior:
             return [0.0] * len(trajectories)
-        return self._evaluate(trajectories, batch_size)[1]
+        return self.score_with_priors(trajectories, batch_size)[1]
 
     def scorer(self, task: str, observation: str) -> EpisodeScorer:
         """An incremental (KV-cached) scorer for an episode that starts with ``task`` and ``observation``."""

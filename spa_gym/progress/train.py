@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .checkpoints import recover_folder, save_atomically
+from .checkpoints import recover_folder, save_atomically, save_with_state
 from .estimator import ProgressEstimator
 from .schedules import check_schedule, make_scheduler
 from .transcript import EncodedTrajectory
@@ -213,12 +213,7 @@ def train_estimator(
             stale += 1
         state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best,
                  "best_epoch": best_epoch, "stale": stale, "history": history}
-
-        def write_checkpoint(folder: Path) -> None:
-            estimator.save_pretrained(folder)
-            torch.save(state, folder / STATE_FILE)
-
-        save_atomically(out / CHECKPOINT_DIR, write_checkpoint)
+        save_with_state(out / CHECKPOINT_DIR, estimator, state, STATE_FILE)
     if writer is not None:
         writer.close()
     if (recover_folder(out / BEST_DIR) / "head.safetensors").is_file():  # leave the best weights in the estimator
