@@ -38,7 +38,7 @@ The estimators fit (best validation MSE 0.14 for spa, 0.12 for spa-prior, agains
 "take" earns +0.11 and putting the object back costs only 0.02, so cycling would pay more than a
 win, and the spa runs rise and then collapse (we did not inspect the policies' play). The prior
 recipe makes each c_t closer to the change in the expected outcome (random play sums to -0.38,
-"inventory" and "look" score between -0.03 and 0), and at alpha 0.2 it learns faster than sparse
+"inventory" and "look" -0.02 and -0.01), and at alpha 0.2 it learns faster than sparse
 rewards in the middle of the budget (0.56 against 0.45 at 30k steps) and ends level (0.57 against
 0.62, within the spread of the sparse seeds). At alpha 1 the same estimator's remaining bias still
 outweighs the win. With 3 epochs instead of 10 both estimators stay above the variance
