@@ -29,7 +29,8 @@ import gymnasium as gym
 import torch
 
 import spa_gym  # noqa: F401
-from spa_gym.progress import ProgressEstimator, Trajectory, tiny_model_path
+from spa_gym.progress import ProgressEstimator, Trajectory
+from spa_gym.training import tiny_model_path
 from spa_gym.progress.batch_scorer import BatchScorer
 
 

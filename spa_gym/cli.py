@@ -149,16 +149,15 @@ def train_estimator_command(
     same trajectories (see :mod:`spa_gym.progress.pretrain`), saved in ``out/backbone``.
     ``task_prior`` reads c_0 before the first action (see :mod:`spa_gym.progress.estimator`).
     """
-    from .progress import ProgressEstimator, read_trajectories, tiny_model_path, train_estimator
+    from .progress import ProgressEstimator, read_trajectories, train_estimator
+    from .training import lora_config, resolve_model
     from .progress.pretrain import pretrain_backbone
 
     walks = read_trajectories(data)
     lora = None
     if lora_r > 0:
-        from peft import LoraConfig
-
-        lora = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear")
-    path = tiny_model_path(walks[0].env_id if walks else None) if backbone == "tiny" else backbone
+        lora = lora_config(lora_r)
+    path = resolve_model(backbone, walks[0].env_id if walks else None)
     if pretrain != "none":
         path = pretrain_backbone(path, walks, Path(out) / "backbone", targets=pretrain, epochs=pretrain_epochs)
     estimator = ProgressEstimator.from_backbone(path, lora=lora, seed=args.seed, task_prior=task_prior)
@@ -232,9 +231,12 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
                               help="learning-rate schedule: constant (the default) or linear")
     run_parser = commands.add_parser("run", help="the SPA-RL pipeline: SFT, explore, estimator, PPO x2, eval")
     run_parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_SPECS), metavar="ENV_ID")
-    run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "gpu"])
+    run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "cpu", "gpu"],
+                            help="budgets and model: smoke (seconds), tiny (tiny model, minutes), cpu (SmolLM2 on "
+                                 "2 cores, under an hour), gpu")
     run_parser.add_argument("--out", required=True, help="run folder (an interrupted run resumes from it)")
-    run_parser.add_argument("--model", default=None, help="a local causal-LM folder (default: the tiny model)")
+    run_parser.add_argument("--model", default=None,
+                            help="tiny, smollm2-135m or a local causal-LM folder (default: the preset's)")
     run_parser.add_argument("--seed", type=int, default=0)
     run_parser.add_argument("--eval-split", default=None,
                             help="split to evaluate on (default: the env's; ALFWorld valid_unseen, WebShop test)")
@@ -245,12 +247,13 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     args = parser.parse_args(argv)
     if args.command == "run":
         from .pipeline import RunConfig, run_pipeline
+        from .training import ModelNotInstalledError
 
         try:
             config = RunConfig(args.env, args.preset, args.model, args.seed, args.eval_split, args.estimator_recipe,
                                args.alpha, args.beta)
             results = run_pipeline(args.out, config)
-        except (ValueError, FileNotFoundError, OSError) as error:
+        except (ValueError, FileNotFoundError, OSError, ModelNotInstalledError) as error:
             print(f"spa-gym run: {error}", file=sys.stderr)
             return 2
         print(results.read_text())

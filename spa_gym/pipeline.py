@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -37,10 +38,11 @@ from .progress import (
     collect_expert_trajectories,
     get_redistributor,
     read_trajectories,
-    tiny_model_path,
+
     train_estimator,
 )
 from .progress.pretrain import pretrain_backbone
+from .training import lora_config, model_defaults, resolve_model
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ class Preset:
     alpha: float = 1.0
     beta: float = 0.5
     dtype: str = "float32"
+    #: The default model (a name of :func:`spa_gym.training.resolve_model` or a folder). Pretrained
+    #: models train LoRA adapters (:func:`spa_gym.training.model_defaults`); scratch ones train whole.
+    model: str = "tiny"
+    ppo_epochs: int = 4
+    sft_batch_size: int = 8
 
 
 PRESETS: dict[str, Preset] = {
@@ -78,9 +85,16 @@ PRESETS: dict[str, Preset] = {
     "tiny": Preset(expert_tasks=400, sft_epochs=4, sft_lr=3e-3, explore_episodes=200, estimator_epochs=3,
                    pretrain_epochs=3, ppo_iterations=20, ppo_envs=8, ppo_lr=1e-4, eval_episodes=50, max_steps=20,
                    max_new_tokens=12),
+    # SmolLM2-135M-Instruct (LoRA) on 2 CPU cores, in bfloat16 (2.5x faster than float32 on CPUs with
+    # AVX512-BF16). WebShop: a pretrained model learns it from a few dozen demonstrations, and its
+    # episodes are short (4 expert steps, ~950 tokens). Training runs at roughly 250 tokens/s here, so
+    # the budgets are small: one seed takes about half an hour. PPO sees 40 episodes per run.
+    "cpu": Preset(expert_tasks=32, sft_epochs=2, sft_lr=5e-4, explore_episodes=16, estimator_epochs=2,
+                  pretrain_epochs=0, ppo_iterations=5, ppo_envs=8, ppo_lr=1e-4, eval_episodes=32, max_steps=10,
+                  max_new_tokens=40, model="smollm2-135m", ppo_epochs=1, sft_batch_size=2, dtype="bfloat16"),
     "gpu": Preset(expert_tasks=2000, sft_epochs=3, sft_lr=2e-5, explore_episodes=2000, estimator_epochs=1,
                   pretrain_epochs=0, ppo_iterations=100, ppo_envs=32, ppo_lr=1e-5, eval_episodes=134, max_steps=40,
-                  max_new_tokens=128, style="react", dtype="bfloat16"),
+                  max_new_tokens=128, style="react", dtype="bfloat16", model="smollm2-135m"),
 }
 
 
@@ -109,7 +123,7 @@ class RunConfig:
 
     env_id: str = "SPA-ALFWorld-v0"
     preset: str = "tiny"
-    model: str | None = None  # a local causal-LM folder; default: the tiny model built locally
+    model: str | None = None  # a model name ("tiny", "smollm2-135m") or folder; default: the preset's
     seed: int = 0
     eval_split: str | None = None  # default: the env's (ENV_SETUPS)
     estimator_recipe: str = "spa-rl"  # a key of ESTIMATOR_RECIPES; "prior": task prior + prefix-value loss
@@ -147,9 +161,24 @@ class Pipeline:
     def _env(self, split: str, **kwargs: object) -> gym.Env:
         return gym.make(self.config.env_id, split=split, max_episode_steps=self.preset.max_steps, **kwargs)
 
-    def _policy(self, path: Path | str) -> LLMPolicy:
+    @property
+    def model_name(self) -> str:
+        return self.config.model or self.preset.model
+
+    @property
+    def lora(self) -> bool:
+        return model_defaults(self.model_name).lora
+
+    def _policy(self, path: Path | str, lora: bool = False) -> LLMPolicy:
         dtype = getattr(torch, self.preset.dtype) if self.preset.dtype != "float32" else None
-        return LLMPolicy.from_pretrained(path, torch_dtype=dtype).to(self.device)
+        adapter = lora_config() if lora else None
+        return LLMPolicy.from_pretrained(path, torch_dtype=dtype, lora=adapter).to(self.device)
+
+    def _sft_model(self) -> Path:
+        """The SFT agent as a plain causal-LM folder: with LoRA, its adapter merged into the base
+        (the estimator's backbone, and the start of PPO, whose reference is this model)."""
+        merged = self.out / "sft" / "merged"
+        return merged if merged.is_dir() else self.out / "sft" / "model"
 
     # -- stages -------------------------------------------------------------------------------------
     def sft(self) -> Path:
@@ -160,9 +189,17 @@ class Pipeline:
         demonstrations.unlink(missing_ok=True)  # an interrupted SFT stage starts its data over
         experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs), range(self.preset.expert_tasks),
                                               path=demonstrations)
-        policy = self._policy(self.config.model or tiny_model_path(self.config.env_id))
-        train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
-                                                style=self.preset.style, seed=self.config.seed))
+        policy = self._policy(resolve_model(self.model_name, self.config.env_id), lora=self.lora)
+        staging = out.with_name("sft.tmp")
+        train_sft(policy, experts, staging, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
+                                                    batch_size=self.preset.sft_batch_size, style=self.preset.style, seed=self.config.seed))
+        if policy.is_lora:
+            merged = policy.model.merge_and_unload()
+            merged.save_pretrained(staging / "merged")
+            policy.tokenizer.save_pretrained(staging / "merged")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
         return out
 
     def explore(self) -> Path:
@@ -193,7 +230,7 @@ class Pipeline:
         walks = read_trajectories(self.out / "explore.jsonl")
         needs_demos = self.preset.pretrain_epochs > 0 or self.preset.estimator_on_demos
         experts = read_trajectories(self.out / "experts.jsonl") if needs_demos else []  # the SFT demonstrations
-        backbone: Path = self.out / "sft" / "model"  # the SFT agent, as in SPA-RL
+        backbone: Path = self._sft_model()  # the SFT agent, as in SPA-RL
         if self.preset.pretrain_epochs:
             backbone = pretrain_backbone(backbone, experts + walks, out / "backbone", targets="all",
                                          epochs=self.preset.pretrain_epochs)
@@ -203,7 +240,7 @@ class Pipeline:
         if self.preset.estimator_on_demos:
             walks = walks + experts
         recipe = ESTIMATOR_RECIPES[self.config.estimator_recipe]
-        estimator = recipe.build(backbone).to(self.device)
+        estimator = recipe.build(backbone, lora=lora_config() if self.lora else None).to(self.device)
         train_estimator(estimator, walks, out, recipe.training_args(epochs=self.preset.estimator_epochs,
                                                                      seed=self.config.seed))
         return out / "best"
@@ -212,7 +249,7 @@ class Pipeline:
         out = self.out / f"ppo-{rewards}"
         args = PPOArgs(iterations=self.preset.ppo_iterations, batch_size=self.preset.ppo_envs,
                        mini_batch_size=max(1, self.preset.ppo_envs // 4), gradient_accumulation_steps=1,
-                       lr=self.preset.ppo_lr, redistributor=rewards, style=self.preset.style,
+                       lr=self.preset.ppo_lr, ppo_epochs=self.preset.ppo_epochs, redistributor=rewards, style=self.preset.style,
                        max_new_tokens=self.preset.max_new_tokens, seed=self.config.seed)
         history = out / "ppo_history.json"
         if history.is_file() and len(json.loads(history.read_text())["history"]) >= args.iterations:
@@ -224,7 +261,8 @@ class Pipeline:
         else:
             redistributor = get_redistributor(rewards)
         envs = [self._env("train") for _ in range(self.preset.ppo_envs)]
-        trainer = PPOTrainer(self._policy(self.out / "sft"), envs, redistributor, out, args,
+        start = self._policy(self._sft_model(), lora=True) if self.lora else self._policy(self.out / "sft")
+        trainer = PPOTrainer(start, envs, redistributor, out, args,
                              task_sampler=sample_task_indices(envs[0].unwrapped.num_tasks()))
         trainer.train()
         return out

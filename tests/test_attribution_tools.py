@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from spa_gym.envs.alfworld import Episode, TaskSuite, expert_plan, progress_labels
-from spa_gym.progress import ProgressEstimator, tiny_model_path
+from spa_gym.progress import ProgressEstimator
+from spa_gym.training import tiny_model_path
 from spa_gym.progress.metrics import ranking_auc, within_trajectory_auc
 
 

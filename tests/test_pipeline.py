@@ -12,7 +12,8 @@ from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.ppo import PPOArgs, PPOTrainer, make_batch, sample_task_indices
 from spa_gym.agents.rollout import play_episodes
 from spa_gym.cli import main
-from spa_gym.progress import get_redistributor, tiny_model_path
+from spa_gym.progress import get_redistributor
+from spa_gym.training import tiny_model_path
 
 
 def test_make_batch_masks_only_generated_tokens() -> None:

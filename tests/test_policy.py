@@ -7,7 +7,7 @@ import torch
 
 from spa_gym.agents.conversation import TokenConversation
 from spa_gym.agents.policy import Generation, LLMPolicy
-from spa_gym.progress.tiny import tiny_model_path
+from spa_gym.training.tiny import tiny_model_path
 
 
 @pytest.fixture(scope="module")

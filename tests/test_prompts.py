@@ -281,7 +281,7 @@ def test_build_messages_compact():
 def tiny_tokenizer():
     from transformers import AutoTokenizer
 
-    from spa_gym.progress.tiny import tiny_model_path
+    from spa_gym.training.tiny import tiny_model_path
 
     return AutoTokenizer.from_pretrained(tiny_model_path())
 

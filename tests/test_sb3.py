@@ -14,7 +14,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 import spa_gym  # noqa: F401
 from conftest import untrained_but_varied
 from spa_gym.envs.alfworld.expert import plan_length
-from spa_gym.progress import ProgressEstimator, tiny_model_path
+from spa_gym.progress import ProgressEstimator
+from spa_gym.training import tiny_model_path
 from spa_gym.sb3 import make_sb3_env, success_rate
 from spa_gym.wrappers import AdmissibleActionsDiscrete, HashedTextObservation, SPARewardWrapper, TaskSubset
 from spa_gym.wrappers.hashed_text_observation import SLOT_SCALARS, hashed_features, words

@@ -10,7 +10,7 @@ mis-aligning tokens.
 
 Example:
     >>> from transformers import AutoTokenizer
-    >>> from spa_gym.progress.tiny import tiny_model_path
+    >>> from spa_gym.training.tiny import tiny_model_path
     >>> from spa_gym.agents.policy import Generation
     >>> tokenizer = AutoTokenizer.from_pretrained(tiny_model_path())
     >>> talk = TokenConversation(tokenizer, [{"role": "user", "content": "You are in the middle of a room."}])

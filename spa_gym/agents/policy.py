@@ -6,7 +6,7 @@ mismatch multi-turn RL trainers keep hitting). The value head reads the LM's las
 With LoRA, the reference policy for the KL term is the same network with the adapter switched off.
 
 Example:
-    >>> from spa_gym.progress.tiny import tiny_model_path
+    >>> from spa_gym.training.tiny import tiny_model_path
     >>> policy = LLMPolicy.from_pretrained(tiny_model_path())
     >>> prompt = policy.tokenizer.encode("<|user|> You are in the middle of a room. <|end|> <|assistant|>")
     >>> [out] = policy.generate([prompt], max_new_tokens=4, do_sample=False)

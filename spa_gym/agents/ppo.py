@@ -171,7 +171,7 @@ class PPOTrainer:
         device = self.policy.device
         with torch.no_grad():
             self.policy.eval()
-            old_logprobs, old_values = score_tokens(self.policy, batch.input_ids.to(device), batch.attention.to(device))
+            old_logprobs, old_values = self._score_in_chunks(self.policy, batch)
             ref_logprobs = self._reference_logprobs(batch)
             mask = batch.action_mask.to(device)
             kl = kl_penalty(old_logprobs, ref_logprobs, mask, kind=args.kl_penalty)
@@ -209,13 +209,22 @@ class PPOTrainer:
         self._checkpoint()
         return record
 
-    def _reference_logprobs(self, batch: Batch) -> torch.Tensor:
+    def _score_in_chunks(self, policy: LLMPolicy, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """:func:`score_tokens` of the whole batch, ``mini_batch_size`` episodes at a time (the
+        vocabulary-wide logits of a whole batch of long episodes need not fit in memory at once)."""
         device = self.policy.device
-        ids, attention = batch.input_ids.to(device), batch.attention.to(device)
+        chunks = [
+            score_tokens(policy, batch.input_ids[start : start + self.args.mini_batch_size].to(device),
+                         batch.attention[start : start + self.args.mini_batch_size].to(device))
+            for start in range(0, batch.input_ids.shape[0], self.args.mini_batch_size)
+        ]
+        return torch.cat([c[0] for c in chunks]), torch.cat([c[1] for c in chunks])
+
+    def _reference_logprobs(self, batch: Batch) -> torch.Tensor:
         if self.reference is not None:
-            return score_tokens(self.reference, ids, attention)[0]
+            return self._score_in_chunks(self.reference, batch)[0]
         with self.policy.reference():
-            return score_tokens(self.policy, ids, attention)[0]
+            return self._score_in_chunks(self.policy, batch)[0]
 
     def _update(self, batch: Batch, old_logprobs: torch.Tensor, old_values: torch.Tensor,
                 advantages: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:

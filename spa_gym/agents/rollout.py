@@ -7,7 +7,7 @@ training, and its :class:`~spa_gym.progress.trajectories.Trajectory` (raw model 
 
 Example:
     >>> import gymnasium as gym, spa_gym
-    >>> from spa_gym.progress.tiny import tiny_model_path
+    >>> from spa_gym.training.tiny import tiny_model_path
     >>> policy = LLMPolicy.from_pretrained(tiny_model_path())
     >>> envs = [gym.make("SPA-ALFWorld-v0", split="valid_seen", max_episode_steps=3) for _ in range(2)]
     >>> episodes = play_episodes(policy, envs, seeds=[0, 1], max_new_tokens=8)
@@ -25,6 +25,7 @@ import gymnasium as gym
 
 from ..progress.trajectories import Trajectory
 from .conversation import TokenConversation
+from .incremental import IncrementalGenerator
 from .policy import LLMPolicy
 from .prompts import build_messages, get_prompt, parse_action
 
@@ -53,8 +54,13 @@ def play_episodes(
     greedy: bool = False,
     temperature: float = 1.0,
     max_new_tokens: int = 32,
+    kv_cache: bool = True,
 ) -> list[AgentEpisode]:
-    """One episode per env, generated in batches; returns them in env order."""
+    """One episode per env, generated in batches; returns them in env order.
+
+    ``kv_cache``: keep the batch's KV cache across turns (:class:`~.incremental.IncrementalGenerator`),
+    so a turn prefills only its new tokens; ``False`` re-encodes every conversation at every turn.
+    """
     seeds = list(seeds) if seeds is not None else [None] * len(envs)
     options = list(options) if options is not None else [None] * len(envs)
     episodes = []
@@ -64,11 +70,14 @@ def play_episodes(
         prompt = get_prompt(env_id, style)
         talk = TokenConversation(policy.tokenizer, build_messages(prompt, obs, []))
         episodes.append(AgentEpisode(talk, Trajectory(env_id, info["task_id"], info["task"], obs)))
+    generator = IncrementalGenerator(policy) if kv_cache else None
     while live := [i for i, e in enumerate(episodes) if not e.done]:
-        generations = policy.generate(
-            [episodes[i].conversation.ids for i in live], max_new_tokens=max_new_tokens, do_sample=not greedy,
-            temperature=temperature,
-        )
+        sampling = {"max_new_tokens": max_new_tokens, "do_sample": not greedy, "temperature": temperature}
+        if generator is not None:
+            by_env = generator.generate({i: episodes[i].conversation.ids for i in live}, **sampling)
+            generations = [by_env[i] for i in live]
+        else:
+            generations = policy.generate([episodes[i].conversation.ids for i in live], **sampling)
         for i, generation in zip(live, generations):
             episode = episodes[i]
             action = parse_action(generation.text, style)

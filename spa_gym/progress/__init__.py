@@ -2,7 +2,6 @@
 
 - :mod:`.trajectories`: trajectory data and its JSONL form.
 - :mod:`.policies`, :mod:`.collect`: simple policies (expert, random, noisy expert) and collection.
-- :mod:`.tiny`: a tiny transformers model and word-level tokenizer built locally from env text.
 - :mod:`.transcript`, :mod:`.estimator`: the progress estimator (backbone + MLP head), one-pass
   and incremental (KV-cached) scoring, ``save_pretrained`` / ``from_pretrained``.
 - :mod:`.train`: estimator training (sum of contributions = outcome).
@@ -16,7 +15,6 @@ from .estimator import ProgressEstimator
 from .policies import ExpertPolicy, NoisyExpertPolicy, RandomPolicy, make_policy
 from .recipes import ESTIMATOR_RECIPES, EstimatorRecipe
 from .redistribute import Redistributor, get_redistributor
-from .tiny import build_tiny_model, tiny_model_path
 from .train import EstimatorTrainingArgs, TrainingResult, train_estimator
 from .trajectories import SCHEMA_VERSION, Step, Trajectory, TrajectoryWriter, read_trajectories
 
@@ -36,7 +34,6 @@ __all__ = [
     "Trajectory",
     "TrajectoryWriter",
     "TrainingResult",
-    "build_tiny_model",
     "collect_expert_trajectories",
     "collect_trajectories",
     "expert_episode",
@@ -44,6 +41,5 @@ __all__ = [
     "make_policy",
     "play_episode",
     "read_trajectories",
-    "tiny_model_path",
     "train_estimator",
 ]

@@ -8,7 +8,8 @@ When finished episodes and padding make the cache much longer than the live epis
 rebuilt from the rows' token histories in one pass.
 
 Example:
-    >>> from spa_gym.progress import ProgressEstimator, tiny_model_path
+    >>> from spa_gym.progress import ProgressEstimator
+    >>> from spa_gym.training import tiny_model_path
     >>> scorer = BatchScorer(ProgressEstimator.from_backbone(tiny_model_path()), rows=2)
     >>> scorer.start(0, "put a mug in sinkbasin", "You are in the middle of a room.")
     >>> scorer.start(1, "put a pen in desk", "You are in the middle of a room.")
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import torch
 from transformers import DynamicCache
+
+from ..training.kv_cache import cache_kwargs, returned_cache
 
 if TYPE_CHECKING:
     from .estimator import ProgressEstimator
@@ -77,10 +80,10 @@ class BatchScorer:
             input_ids=input_ids.to(device),
             attention_mask=attention.to(device),
             position_ids=positions.to(device),
-            past_key_values=self.cache if self.cache is not None else DynamicCache(),
             use_cache=True,
+            **cache_kwargs(self.estimator.backbone, self.cache if self.cache is not None else DynamicCache()),
         )
-        self.cache = output.past_key_values
+        self.cache = returned_cache(output)
         self.valid = attention
         rows = list(new)
         last = torch.tensor([len(new[row]) - 1 for row in rows], device=device)
@@ -106,9 +109,9 @@ class BatchScorer:
         positions = torch.arange(length).expand(self.rows, -1)
         output = self.estimator.backbone(
             input_ids=input_ids.to(device), attention_mask=attention.to(device), position_ids=positions.to(device),
-            past_key_values=DynamicCache(), use_cache=True,
+            use_cache=True, **cache_kwargs(self.estimator.backbone, DynamicCache()),
         )
-        self.cache = output.past_key_values
+        self.cache = returned_cache(output)
         self.valid = attention
 
 

@@ -13,7 +13,7 @@ what SPA rewards use) are changes of the expected outcome: potential-based shapi
 no action's doing and is never a reward; :meth:`ProgressEstimator.priors` reads it.
 
 Example:
-    >>> from spa_gym.progress.tiny import tiny_model_path
+    >>> from spa_gym.training.tiny import tiny_model_path
     >>> from spa_gym.progress.trajectories import Trajectory
     >>> estimator = ProgressEstimator.from_backbone(tiny_model_path())
     >>> walk = Trajectory("SPA-ALFWorld-v0", "t", "put a mug in sinkbasin", "You are in the middle of a room.")

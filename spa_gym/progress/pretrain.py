@@ -12,7 +12,7 @@ alone, with the estimator's own transcript layout (:mod:`.transcript`):
 Example:
     >>> import tempfile
     >>> from spa_gym.progress.trajectories import Trajectory
-    >>> from spa_gym.progress.tiny import tiny_model_path
+    >>> from spa_gym.training.tiny import tiny_model_path
     >>> walk = Trajectory("SPA-ALFWorld-v0", "t", "put a mug in sinkbasin", "You are in the middle of a room.")
     >>> walk.add_step("look", "You are in the middle of a room.", 0.0, True)
     >>> out = pretrain_backbone(tiny_model_path(), [walk], tempfile.mkdtemp(), epochs=1, progress=False)

@@ -24,7 +24,8 @@ class SPARewardWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstruc
 
     Example:
         >>> import gymnasium as gym, spa_gym
-        >>> from spa_gym.progress import ProgressEstimator, tiny_model_path
+        >>> from spa_gym.progress import ProgressEstimator
+        >>> from spa_gym.training import tiny_model_path
         >>> env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0"), ProgressEstimator.from_backbone(tiny_model_path()))
         >>> _ = env.reset(seed=0)
         >>> obs, reward, terminated, truncated, info = env.step("look")

@@ -25,7 +25,8 @@ class SPARewardVectorWrapper(gym.vector.VectorWrapper):
 
     Example:
         >>> import gymnasium as gym, spa_gym
-        >>> from spa_gym.progress import ProgressEstimator, tiny_model_path
+        >>> from spa_gym.progress import ProgressEstimator
+        >>> from spa_gym.training import tiny_model_path
         >>> envs = gym.make_vec("SPA-ALFWorld-v0", num_envs=2, vectorization_mode="sync")
         >>> envs = SPARewardVectorWrapper(envs, ProgressEstimator.from_backbone(tiny_model_path()))
         >>> _ = envs.reset(seed=0)

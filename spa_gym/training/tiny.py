@@ -76,7 +76,8 @@ AGENT_WORDS = (
 _PUNCTUATION = ".,:;!?"
 
 
-def _home() -> Path:
+def spa_gym_home() -> Path:
+    """Where spa-gym caches built models: ``$SPA_GYM_HOME``, by default ``~/.cache/spa_gym``."""
     return Path(os.environ.get("SPA_GYM_HOME") or Path.home() / ".cache" / "spa_gym")
 
 
@@ -124,7 +125,7 @@ ENV_TINY_TEXTS: dict[str, TinyTexts] = {
 
 #: Where :func:`tiny_model_path` caches the default tiny model: ``$SPA_GYM_HOME/tiny-v<TINY_VERSION>``
 #: (as at import; ``SPA_GYM_HOME`` defaults to ``~/.cache/spa_gym``; :func:`tiny_model_path` re-reads it).
-TINY_DEFAULT_DIR: Path = _home() / f"tiny-v{TINY_VERSION}"
+TINY_DEFAULT_DIR: Path = spa_gym_home() / f"tiny-v{TINY_VERSION}"
 
 
 def _episode_texts(env: gym.Env, rng: np.random.Generator, options: dict, expert: bool) -> Iterator[str]:
@@ -262,6 +263,15 @@ def build_tiny_model(
     return out
 
 
+def is_tiny_model(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder of a tiny model (its tokenizer has the tiny special tokens)."""
+    config = Path(path) / "tokenizer_config.json"
+    try:
+        return SPECIAL_TOKENS["observation"] in config.read_text()
+    except OSError:
+        return False
+
+
 def _is_built(path: Path) -> bool:
     return all((path / name).is_file() for name in ("config.json", "model.safetensors", "tokenizer.json"))
 
@@ -276,10 +286,10 @@ def tiny_model_path(env_id: str | None = None, rebuild: bool = False) -> Path:
     one folder.
     """
     if env_id is None or env_id == "SPA-ALFWorld-v0":
-        final, texts = _home() / f"tiny-v{TINY_VERSION}", None
+        final, texts = spa_gym_home() / f"tiny-v{TINY_VERSION}", None
     elif env_id in ENV_TINY_TEXTS:
         slug = env_id.removeprefix("SPA-").removesuffix("-v0").lower()
-        final, texts = _home() / f"tiny-v{TINY_VERSION}-{slug}", iter(ENV_TINY_TEXTS[env_id])
+        final, texts = spa_gym_home() / f"tiny-v{TINY_VERSION}-{slug}", iter(ENV_TINY_TEXTS[env_id])
     else:
         known = ["SPA-ALFWorld-v0", *ENV_TINY_TEXTS]
         raise ValueError(f"no tiny model for env id {env_id!r}; tiny models exist for {known}")

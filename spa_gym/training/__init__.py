@@ -1,0 +1,21 @@
+"""Training plumbing below the SPA core: models by name (tiny, SmolLM2, any folder) and their defaults.
+
+- :mod:`.models`: :func:`resolve_model` turns ``"tiny"``, ``"smollm2-135m"`` or a folder into a
+  transformers folder; :func:`model_defaults` gives LoRA and learning-rate defaults per kind.
+- :mod:`.tiny`: the tiny word-level model built locally from an env's own text.
+"""
+
+from .models import NAMED_MODELS, ModelDefaults, ModelNotInstalledError, lora_config, model_defaults, resolve_model
+from .tiny import build_tiny_model, spa_gym_home, tiny_model_path
+
+__all__ = [
+    "NAMED_MODELS",
+    "ModelDefaults",
+    "ModelNotInstalledError",
+    "build_tiny_model",
+    "lora_config",
+    "model_defaults",
+    "resolve_model",
+    "spa_gym_home",
+    "tiny_model_path",
+]
