@@ -49,6 +49,9 @@ class LLMPolicy(nn.Module):
 
     def __init__(self, model: nn.Module, tokenizer: Any, base_model_path: str | None = None):
         super().__init__()
+        #: Dtype of the training forward passes (:meth:`autocast`), e.g. ``torch.bfloat16`` on CPUs with
+        #: AVX512-BF16, where it trains ~2.5x faster while generation stays faster in the weights' float32.
+        self.autocast_dtype: torch.dtype | None = None
         self.model = model
         self.tokenizer = tokenizer
         hidden = model.config.get_text_config().hidden_size if hasattr(model.config, "get_text_config") else (
@@ -102,12 +105,18 @@ class LLMPolicy(nn.Module):
         return is_lora(self.model)
 
     # -- scoring -----------------------------------------------------------------------------------
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Mixed precision for training passes: ``torch.autocast`` to :attr:`autocast_dtype` (off when None)."""
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.bfloat16,
+                              enabled=self.autocast_dtype is not None)
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits ``(B, L, V)`` and values ``(B, L)`` (the value of the state after each token)."""
-        output = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-        hidden = output.hidden_states[-1]
-        values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
-        return output.logits, values
+        """Logits ``(B, L, V)`` and float32 values ``(B, L)`` (the value of the state after each token)."""
+        with self.autocast():
+            output = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+            hidden = output.hidden_states[-1]
+            values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
+        return output.logits, values.float()
 
     def token_logprobs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability of each token given the ones before it (0 at position 0), and values ``(B, L)``."""

@@ -109,8 +109,10 @@ def sft_loss(policy: LLMPolicy, batch: Sequence[SFTExample]) -> torch.Tensor:
         trained = torch.tensor(example.trained)
         labels[row, :n] = torch.where(trained, input_ids[row, :n], torch.full_like(input_ids[row, :n], -100))
     device = policy.device
-    output = policy.model(input_ids=input_ids.to(device), attention_mask=attention.to(device), labels=labels.to(device))
-    return output.loss
+    with policy.autocast():
+        output = policy.model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                              labels=labels.to(device))
+    return output.loss.float()
 
 
 def train_sft(
