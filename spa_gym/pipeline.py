@@ -79,6 +79,7 @@ class Preset:
     model: str = "tiny"
     ppo_epochs: int = 4
     sft_batch_size: int = 8
+    estimator_batch_size: int = 16
     temperature: float = 1.0  # sampling temperature of exploration and PPO rollouts (SPA-RL: 1.0)
 
 
@@ -97,7 +98,8 @@ PRESETS: dict[str, Preset] = {
     # commands in most exploration steps (seed 0: 0 of 16 episodes won, 14 ran into the step limit).
     "cpu": Preset(expert_tasks=32, sft_epochs=2, sft_lr=5e-4, explore_episodes=16, estimator_epochs=2,
                   pretrain_epochs=0, ppo_iterations=5, ppo_envs=8, ppo_lr=1e-4, eval_episodes=32, max_steps=10,
-                  max_new_tokens=40, model="smollm2-135m", ppo_epochs=1, sft_batch_size=2, autocast="bfloat16",
+                  max_new_tokens=40, model="smollm2-135m", ppo_epochs=1, sft_batch_size=2, estimator_batch_size=2,
+                  autocast="bfloat16",
                   temperature=0.7),
     "gpu": Preset(expert_tasks=2000, sft_epochs=3, sft_lr=2e-5, explore_episodes=2000, estimator_epochs=1,
                   pretrain_epochs=0, ppo_iterations=100, ppo_envs=32, ppo_lr=1e-5, eval_episodes=134, max_steps=40,
@@ -252,6 +254,7 @@ class Pipeline:
         recipe = ESTIMATOR_RECIPES[self.config.estimator_recipe]
         estimator = recipe.build(backbone, lora=lora_config() if self.lora else None).to(self.device)
         train_estimator(estimator, walks, out, recipe.training_args(epochs=self.preset.estimator_epochs,
+                                                                     batch_size=self.preset.estimator_batch_size,
                                                                      seed=self.config.seed))
         return out / "best"
 

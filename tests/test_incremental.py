@@ -44,6 +44,16 @@ def test_a_conversation_that_does_not_extend_the_cache_is_generated_afresh():
     assert generator.rows == [0, 1] and generator.cached[0][: len(other)] == other
 
 
+def test_the_same_conversation_asked_again_is_generated_again():
+    policy = LLMPolicy.from_pretrained(tiny_model_path())
+    prompt = policy.tokenizer.encode("<|user|> You are in the middle of a room. <|end|> <|assistant|>")
+    generator = IncrementalGenerator(policy)
+    first = generator.generate({0: prompt}, max_new_tokens=1, do_sample=False)[0]
+    assert generator.generate({0: prompt}, max_new_tokens=1, do_sample=False)[0].ids == first.ids
+    with pytest.raises(ValueError, match="max_new_tokens must be at least 1, not 0"):
+        generator.generate({0: prompt}, max_new_tokens=0)
+
+
 def test_rows_not_asked_for_are_dropped_from_the_cache():
     policy = LLMPolicy.from_pretrained(tiny_model_path())
     prompt = policy.tokenizer.encode("<|user|> You are in the middle of a room. <|end|> <|assistant|>")

@@ -77,11 +77,11 @@ def test_smollm2_converts_once_into_a_plain_checkpoint_and_rebuilds_when_corrupt
     tokenizer = AutoTokenizer.from_pretrained(folder)
     assert sum(p.numel() for p in model.parameters()) == 134_515_008
     assert tokenizer.eos_token == "<|im_end|>"
+    text = "The capital of France is Paris. It is famous for the Eiffel Tower and its museums."
+    ids = tokenizer(text, return_tensors="pt")["input_ids"]
     with torch.no_grad():
-        ids = tokenizer.apply_chat_template([{"role": "user", "content": "What is 2+2?"}], add_generation_prompt=True,
-                                            return_tensors="pt", return_dict=True)["input_ids"]
-        out = model.generate(ids, max_new_tokens=8, do_sample=False)
-    assert "4" in tokenizer.decode(out[0, ids.shape[1]:])  # the pretrained instruct model, not random weights
+        loss = model(input_ids=ids, labels=ids).loss.item()
+    assert loss < 4.0  # the pretrained model (random weights: ~log(49152) = 10.8 nats per token)
 
     mtime = (folder / WEIGHTS).stat().st_mtime_ns
     assert models.converted_model_path("smollm2-135m", home=tmp_path) == folder

@@ -65,6 +65,8 @@ class IncrementalGenerator:
         """Continue each conversation ``key -> token ids``; keys not given are dropped from the cache."""
         if not conversations:
             return {}
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
         policy = self.policy
         was_training = policy.training
         policy.eval()
@@ -100,11 +102,8 @@ class IncrementalGenerator:
         keys = list(conversations)
         known = set(self.rows)
         longest = max(len(ids) for ids in conversations.values())
-        stale = any(
-            key not in known or list(conversations[key][: len(self.cached[self.rows.index(key)])])
-            != self.cached[self.rows.index(key)]
-            for key in keys
-        )
+        stale = any(key not in known or not _extends(conversations[key], self.cached[self.rows.index(key)])
+                    for key in keys)
         if self.cache is None or stale or self.valid.shape[1] > REBUILD_FACTOR * longest:
             self.rows, self.cached, self.cache = keys, [[] for _ in keys], None
             self.valid = torch.zeros((len(keys), 0), dtype=torch.long)
@@ -153,3 +152,8 @@ class IncrementalGenerator:
             sorted_probs[outside] = 0.0
             probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
         return torch.multinomial(probs, 1).squeeze(-1).tolist()
+
+
+def _extends(conversation: Sequence[int], cached: list[int]) -> bool:
+    """``conversation`` is ``cached`` followed by at least one more token."""
+    return len(conversation) > len(cached) and list(conversation[: len(cached)]) == cached
