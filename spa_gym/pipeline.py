@@ -80,6 +80,9 @@ class Preset:
     ppo_epochs: int = 4
     sft_batch_size: int = 8
     estimator_batch_size: int = 16
+    #: Recompute activations in the backward pass (SFT, estimator, PPO): a 2,500-token episode of a
+    #: 30-layer model otherwise keeps its attention matrices, over 15 GB, for the backward pass.
+    gradient_checkpointing: bool = False
     temperature: float = 1.0  # sampling temperature of exploration and PPO rollouts (SPA-RL: 1.0)
 
 
@@ -96,10 +99,12 @@ PRESETS: dict[str, Preset] = {
     # a few hundred tokens/s on 2 cores, so the budgets are small: PPO sees 40 episodes per run.
     # Sampling at temperature 0.7: at 1.0 the 32-demonstration SFT agent wrote malformed or invented
     # commands in most exploration steps (seed 0: 0 of 16 episodes won, 14 ran into the step limit).
+    # Step limit 6 instead of WebShop's 10: every expert demonstration takes 3-5 steps, and a failed
+    # 10-step episode is ~4,200 tokens (the results page again at every step), 6 steps ~2,600.
     "cpu": Preset(expert_tasks=32, sft_epochs=2, sft_lr=5e-4, explore_episodes=16, estimator_epochs=2,
-                  pretrain_epochs=0, ppo_iterations=5, ppo_envs=8, ppo_lr=1e-4, eval_episodes=32, max_steps=10,
+                  pretrain_epochs=0, ppo_iterations=5, ppo_envs=8, ppo_lr=1e-4, eval_episodes=32, max_steps=6,
                   max_new_tokens=40, model="smollm2-135m", ppo_epochs=1, sft_batch_size=2, estimator_batch_size=2,
-                  autocast="bfloat16",
+                  autocast="bfloat16", gradient_checkpointing=True,
                   temperature=0.7),
     "gpu": Preset(expert_tasks=2000, sft_epochs=3, sft_lr=2e-5, explore_episodes=2000, estimator_epochs=1,
                   pretrain_epochs=0, ppo_iterations=100, ppo_envs=32, ppo_lr=1e-5, eval_episodes=134, max_steps=40,
@@ -183,6 +188,8 @@ class Pipeline:
         adapter = lora_config() if lora else None
         policy = LLMPolicy.from_pretrained(path, torch_dtype=dtype, lora=adapter).to(self.device)
         policy.autocast_dtype = getattr(torch, self.preset.autocast) if self.preset.autocast else None
+        if self.preset.gradient_checkpointing:
+            _checkpoint_activations(policy.model)
         return policy
 
     def _sft_model(self) -> Path:
@@ -253,8 +260,11 @@ class Pipeline:
             walks = walks + experts
         recipe = ESTIMATOR_RECIPES[self.config.estimator_recipe]
         estimator = recipe.build(backbone, lora=lora_config() if self.lora else None).to(self.device)
+        if self.preset.gradient_checkpointing:
+            _checkpoint_activations(estimator.backbone)
         train_estimator(estimator, walks, out, recipe.training_args(epochs=self.preset.estimator_epochs,
                                                                      batch_size=self.preset.estimator_batch_size,
+                                                                     autocast=self.preset.autocast,
                                                                      seed=self.config.seed))
         return out / "best"
 
@@ -350,6 +360,11 @@ class Pipeline:
         fig.tight_layout()
         fig.savefig(self.out / "learning_curve.png", dpi=100)
         plt.close(fig)
+
+
+def _checkpoint_activations(model: torch.nn.Module) -> None:
+    """Gradient checkpointing (non-reentrant, so frozen embeddings under LoRA need no input grads)."""
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def run_pipeline(out_dir: str | os.PathLike[str], config: RunConfig, **preset_overrides: object) -> Path:

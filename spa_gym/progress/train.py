@@ -54,6 +54,9 @@ class EstimatorTrainingArgs:
     grad_clip: float = 1.0
     prefix_weight: float = 0.0  # weight of the prefix-value term (see prefix_value_loss); 0 is SPA-RL's loss
     schedule: str = "constant"  # learning rates: "constant", or "linear" decay to 0 over the epochs
+    #: Dtype of the training passes under ``torch.autocast`` (e.g. "bfloat16"; None: the weights' own).
+    #: Validation and scoring stay in the weights' dtype.
+    autocast: str | None = None
     seed: int = 0
     tensorboard: bool = True
     progress: bool = True
@@ -190,7 +193,10 @@ def train_estimator(
         running = 0.0
         bar = tqdm(batches, desc=f"estimator epoch {epoch + 1}/{args.epochs}", disable=not args.progress, leave=False)
         for batch in bar:
-            contributions, mask, priors = estimator(batch)
+            with torch.autocast(estimator.device.type, dtype=getattr(torch, args.autocast or "bfloat16"),
+                                enabled=args.autocast is not None):
+                contributions, mask, priors = estimator(batch)
+            contributions, priors = contributions.float(), priors.float()
             target = torch.tensor([e.reward for e in batch], device=contributions.device)
             loss = training_loss(contributions, mask, priors, target, args.prefix_weight)
             optimizer.zero_grad()
