@@ -77,6 +77,7 @@ class Preset:
     #: The default model (a name of :func:`spa_gym.training.resolve_model` or a folder). Pretrained
     #: models train LoRA adapters (:func:`spa_gym.training.model_defaults`); scratch ones train whole.
     model: str = "tiny"
+    lora: bool | None = None  # LoRA adapters instead of full fine-tuning (None: the model's default)
     ppo_epochs: int = 4
     sft_batch_size: int = 8
     estimator_batch_size: int = 16
@@ -181,7 +182,7 @@ class Pipeline:
 
     @property
     def lora(self) -> bool:
-        return model_defaults(self.model_name).lora
+        return model_defaults(self.model_name).lora if self.preset.lora is None else self.preset.lora
 
     def _policy(self, path: Path | str, lora: bool = False) -> LLMPolicy:
         dtype = getattr(torch, self.preset.dtype) if self.preset.dtype != "float32" else None

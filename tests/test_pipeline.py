@@ -110,3 +110,28 @@ def test_pipeline_estimator_stage_follows_the_recipe_and_spa_weights_override_th
         Pipeline(out, RunConfig(preset="smoke", estimator_recipe="spa-rl", alpha=0.2))
     with pytest.raises(ValueError, match="estimator_recipe must be one of"):
         RunConfig(preset="smoke", estimator_recipe="sum")
+
+
+@pytest.mark.slow
+def test_pipeline_with_lora_merges_the_sft_adapter_for_the_estimator_and_ppo(tmp_path) -> None:
+    import torch
+
+    from spa_gym.pipeline import RunConfig, run_pipeline
+    from spa_gym.progress import ProgressEstimator
+
+    out = tmp_path / "run"
+    run_pipeline(out, RunConfig(preset="smoke"), lora=True, gradient_checkpointing=True, pretrain_epochs=0)
+    assert (out / "results.md").read_text().count("| 4 |") == 3
+    sft = LLMPolicy.from_pretrained(out / "sft")
+    assert sft.is_lora
+    merged = LLMPolicy.from_pretrained(out / "sft" / "merged")  # a plain causal-LM folder
+    assert not merged.is_lora
+    ids = torch.tensor([sft.tokenizer.encode("<|user|> You are in the middle of a room. <|end|> <|assistant|> look")])
+    with torch.no_grad():
+        torch.testing.assert_close(merged.token_logprobs(ids, torch.ones_like(ids))[0],
+                                   sft.token_logprobs(ids, torch.ones_like(ids))[0])
+    for rewards in ("sparse", "spa"):  # PPO trains a new adapter on the merged SFT model (its KL reference)
+        config = json.loads((out / f"ppo-{rewards}" / "policy" / "spa_policy.json").read_text())
+        assert config["lora"] and config["base_model_path"] == str(out / "sft" / "merged")
+    estimator = ProgressEstimator.from_pretrained(out / "estimator" / "best")
+    assert estimator.base_model_path == str(out / "sft" / "merged")
