@@ -15,10 +15,10 @@ from spa_gym.progress import (
     ProgressEstimator,
     Trajectory,
     get_redistributor,
-    tiny_model_path,
     train_estimator,
 )
 from spa_gym.progress.transcript import ACTION, OBSERVATION
+from spa_gym.training import tiny_model_path
 
 
 def random_walk(seed: int, steps: int = 12) -> Trajectory:

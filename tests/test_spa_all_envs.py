@@ -13,8 +13,8 @@ from spa_gym.progress import (
     collect_trajectories,
     get_redistributor,
     make_policy,
-    tiny_model_path,
 )
+from spa_gym.training import tiny_model_path
 from spa_gym.wrappers import SPARewardWrapper
 
 #: env id -> a held-out split of it
