@@ -62,11 +62,11 @@ from spa_gym.progress import (
     collect_expert_trajectories,
     collect_trajectories,
     make_policy,
-    tiny_model_path,
     train_estimator,
 )
 from spa_gym.progress.metrics import ranking_auc, within_trajectory_auc
 from spa_gym.progress.pretrain import pretrain_backbone
+from spa_gym.training import tiny_model_path
 
 #: The raw and SFT-like backbones' training: SPA-RL's loss at one learning rate for head and backbone.
 PLAIN_LOW_LR = EstimatorRecipe(task_prior=False, lr=3e-4, backbone_lr=3e-4, prefix_weight=0.0, schedule="constant")

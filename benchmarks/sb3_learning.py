@@ -76,10 +76,10 @@ from spa_gym.progress import (
     collect_expert_trajectories,
     collect_trajectories,
     make_policy,
-    tiny_model_path,
     train_estimator,
 )
 from spa_gym.progress.pretrain import pretrain_backbone
+from spa_gym.training import tiny_model_path
 from spa_gym.sb3 import make_sb3_env, success_rate
 from spa_gym.wrappers import TaskSubset
 
