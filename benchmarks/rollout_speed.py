@@ -29,7 +29,7 @@ import torch
 import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.rollout import play_episodes
-from spa_gym.agents.sft import sft_batches, sft_example, sft_loss
+from spa_gym.agents.sft import sft_batches, sft_examples, sft_loss
 from spa_gym.progress import collect_expert_trajectories
 from spa_gym.training import lora_config, model_defaults, resolve_model
 
@@ -50,7 +50,7 @@ def sft_tokens_per_s(policy: LLMPolicy, args: argparse.Namespace) -> float:
     import random
 
     experts = collect_expert_trajectories(gym.make("SPA-ALFWorld-v0", split="train", expert="explorer"), range(8))
-    examples = [sft_example(policy, t, args.style) for t in experts]
+    examples = [example for t in experts for example in sft_examples(policy, t, args.style)]
     optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=1e-5)
     policy.train()
     start, tokens = time.perf_counter(), 0

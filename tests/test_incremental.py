@@ -84,3 +84,29 @@ def test_cached_rollouts_equal_re_encoding_on_smollm2():
     limits = [3, 5]
     cached, plain = _episodes(policy, limits, True), _episodes(policy, limits, False)
     assert [e.conversation.ids for e in cached] == [e.conversation.ids for e in plain]
+
+
+def test_a_history_window_shows_the_policy_the_last_turns_and_caching_still_matches(monkeypatch):
+    policy = LLMPolicy.from_pretrained(tiny_model_path())
+    envs = [gym.make("SPA-ALFWorld-v0", split="valid_seen", max_episode_steps=n) for n in (6, 3)]
+    play = dict(options=[{"task_index": i} for i in range(2)], greedy=True, max_new_tokens=6, history_window=2)
+    cached = play_episodes(policy, envs, kv_cache=True, **play)
+    seen = []
+    original = LLMPolicy.generate
+
+    def recording(self, prompts, **kwargs):
+        seen.append([list(p) for p in prompts])
+        return original(self, prompts, **kwargs)
+
+    monkeypatch.setattr(LLMPolicy, "generate", recording)
+    plain = play_episodes(policy, envs, kv_cache=False, **play)
+    assert [e.conversation.ids for e in cached] == [e.conversation.ids for e in plain]
+    talk = plain[0].conversation
+    opening = talk.ids[: talk.opening_length]
+    starts = [start for start, _ in talk.action_spans]
+    assert len(seen) == 6 and [len(batch) for batch in seen] == [2, 2, 2, 1, 1, 1]
+    for turn, batch in enumerate(seen):
+        first_kept = max(0, turn - 2)
+        expected = talk.ids[: starts[turn]] if first_kept == 0 else opening + talk.ids[starts[first_kept] : starts[turn]]
+        assert batch[0] == expected
+    assert len(seen[5][0]) < starts[5]  # the window dropped the first three turns

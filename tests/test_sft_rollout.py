@@ -13,7 +13,7 @@ import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.prompts import parse_action
 from spa_gym.agents.rollout import evaluate, mean_interval, play_episodes, wilson_interval
-from spa_gym.agents.sft import SFTArgs, SFTExample, sft_batches, sft_example, train_sft
+from spa_gym.agents.sft import SFTArgs, SFTExample, sft_batches, sft_examples, train_sft
 from spa_gym.progress import Trajectory, collect_expert_trajectories
 from spa_gym.training import tiny_model_path
 
@@ -25,7 +25,7 @@ def experts() -> list[Trajectory]:
 
 def test_sft_trains_only_the_agent_turns(experts: list[Trajectory]) -> None:
     policy = LLMPolicy.from_pretrained(tiny_model_path())
-    example = sft_example(policy, experts[0], "compact")
+    [example] = sft_examples(policy, experts[0], "compact")
     tokenizer = policy.tokenizer
     trained = [tokenizer.convert_ids_to_tokens(i) for i, t in zip(example.ids, example.trained) if t]
     expected = [w for step in experts[0].steps for w in step.action.split() + ["<|end|>"]]
@@ -40,7 +40,7 @@ def test_sft_lowers_the_loss_and_saves_a_loadable_policy(experts: list[Trajector
     losses = [h["loss"] for h in history]
     assert losses[0] > losses[1] > losses[2]
     loaded = LLMPolicy.from_pretrained(tmp_path / "sft")
-    ids = torch.tensor([sft_example(policy, experts[1], "compact").ids])
+    ids = torch.tensor([sft_examples(policy, experts[1], "compact")[0].ids])
     with torch.no_grad():
         torch.testing.assert_close(loaded.token_logprobs(ids, torch.ones_like(ids))[0],
                                    policy.token_logprobs(ids, torch.ones_like(ids))[0])
@@ -113,3 +113,31 @@ def test_evaluation_metrics_exact() -> None:
     assert wilson_interval(0, 10).low == 0.0 and wilson_interval(10, 10).high == 1.0
     interval = mean_interval([1.0, 2.0, 3.0])
     assert (interval.low, interval.high) == pytest.approx((2 - 1.96 / math.sqrt(3), 2 + 1.96 / math.sqrt(3)))
+
+
+def test_sft_with_a_history_window_trains_each_turn_in_the_windowed_chat(experts: list[Trajectory]) -> None:
+    from spa_gym.agents.conversation import template_ids
+    from spa_gym.agents.prompts import build_messages, format_assistant, get_prompt
+
+    policy = LLMPolicy.from_pretrained(tiny_model_path())
+    tokenizer = policy.tokenizer
+    expert = max(experts, key=lambda t: len(t.steps))
+    steps = expert.steps
+    assert len(steps) >= 5
+    window = 2
+    examples = sft_examples(policy, expert, "compact", history_window=window)
+    assert len(examples) == 1 + len(steps) - (window + 1)
+    [whole] = sft_examples(policy, expert, "compact")
+    shared = examples[0]
+    assert whole.ids[: len(shared.ids)] == shared.ids  # the first k + 1 turns see their whole history
+    trained_words = [tokenizer.convert_ids_to_tokens(i) for i, t in zip(shared.ids, shared.trained) if t]
+    assert trained_words == [w for step in steps[: window + 1] for w in step.action.split() + ["<|end|>"]]
+    prompt = get_prompt(expert.env_id, "compact")
+    for turn, example in zip(range(window + 1, len(steps)), examples[1:]):
+        history = [(format_assistant(s.action, None, "compact"), s.observation) for s in steps[turn - window : turn]]
+        context = template_ids(tokenizer, build_messages(prompt, expert.initial_observation, history), True)
+        action = tokenizer.encode(steps[turn].action, add_special_tokens=False) + [tokenizer.convert_tokens_to_ids("<|end|>")]
+        assert example.ids == context + action
+        assert example.trained == [False] * len(context) + [True] * len(action)
+    with pytest.raises(ValueError, match="history_window keeps at least 1 turn"):
+        SFTArgs(history_window=0)

@@ -21,6 +21,16 @@ Example:
     '<|user|> You are in the middle of a room. <|end|> <|assistant|> look <|end|> <|user|> You see nothing. <|end|> <|assistant|>'
     >>> talk.action_spans
     [(11, 13)]
+
+A history window (verl-agent's ``history_length``) shows the policy the opening messages and only
+the last ``k`` turns (each an action and the observation that answered it, the last one being the
+current observation). It is cut from the same ids, so it is exactly what the chat template renders
+for the shortened message list, again without re-tokenising:
+
+    >>> talk.add_action(Generation(tokenizer.encode("look") + [end], "look", True))
+    >>> talk.add_observation("Nothing happens.")
+    >>> tokenizer.decode(talk.window(1))
+    '<|user|> You are in the middle of a room. <|end|> <|assistant|> look <|end|> <|user|> Nothing happens. <|end|> <|assistant|>'
 """
 
 from __future__ import annotations
@@ -44,7 +54,16 @@ class TokenConversation:
         self.tokenizer = tokenizer
         self.messages = list(messages)
         self.ids = template_ids(tokenizer, self.messages, add_generation_prompt=True)
+        self.opening_length = len(self.ids)  # the opening messages and the first generation prompt
         self.action_spans: list[tuple[int, int]] = []
+
+    def window(self, turns: int | None) -> list[int]:
+        """The ids the policy sees with only the last ``turns`` turns kept (``None``: the whole history)."""
+        if turns is None or len(self.action_spans) <= turns:
+            return self.ids
+        if turns < 1:
+            raise ValueError(f"a history window keeps at least 1 turn (the current observation), got {turns}")
+        return self.ids[: self.opening_length] + self.ids[self.action_spans[-turns][0] :]
 
     def add_action(self, generation: Generation) -> None:
         """Append the generated ids (and, if generation was cut short, the turn's stop token)."""

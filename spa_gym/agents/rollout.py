@@ -55,11 +55,15 @@ def play_episodes(
     temperature: float = 1.0,
     max_new_tokens: int = 32,
     kv_cache: bool = True,
+    history_window: int | None = None,
 ) -> list[AgentEpisode]:
     """One episode per env, generated in batches; returns them in env order.
 
     ``kv_cache``: keep the batch's KV cache across turns (:class:`~.incremental.IncrementalGenerator`),
     so a turn prefills only its new tokens; ``False`` re-encodes every conversation at every turn.
+    ``history_window``: the policy sees the opening messages and only the last ``k`` turns
+    (:meth:`~.conversation.TokenConversation.window`); ``None`` (SPA-RL's setting) shows it all.
+    Each episode's ``conversation`` still records the whole history.
     """
     seeds = list(seeds) if seeds is not None else [None] * len(envs)
     options = list(options) if options is not None else [None] * len(envs)
@@ -74,10 +78,10 @@ def play_episodes(
     while live := [i for i, e in enumerate(episodes) if not e.done]:
         sampling = {"max_new_tokens": max_new_tokens, "do_sample": not greedy, "temperature": temperature}
         if generator is not None:
-            by_env = generator.generate({i: episodes[i].conversation.ids for i in live}, **sampling)
+            by_env = generator.generate({i: episodes[i].conversation.window(history_window) for i in live}, **sampling)
             generations = [by_env[i] for i in live]
         else:
-            generations = policy.generate([episodes[i].conversation.ids for i in live], **sampling)
+            generations = policy.generate([episodes[i].conversation.window(history_window) for i in live], **sampling)
         for i, generation in zip(live, generations):
             episode = episodes[i]
             action = parse_action(generation.text, style)

@@ -3,7 +3,9 @@
 Each trajectory becomes the conversation the agent would see (:func:`.prompts.build_messages`:
 instruction, example, observations) with the expert's turns as the assistant's; the loss is the
 next-token cross-entropy on the assistant's tokens only (including the turn's stop token, so the
-agent learns to stop), never on the prompt or the observations.
+agent learns to stop), never on the prompt or the observations. With a history window
+(``SFTArgs.history_window``) every turn is trained in the context the agent will see when it acts
+with the same window (:func:`sft_examples`).
 
 Example:
     >>> args = SFTArgs(epochs=1)
@@ -44,11 +46,16 @@ class SFTArgs:
     #: epoch. Off gives uniformly shuffled batches.
     group_by_length: bool = True
     schedule: str = "constant"  # or "linear": decay to 0 over the run (see progress.schedules)
+    #: Keep only the last k turns in each turn's context (play the agent with the same window);
+    #: None: the whole history, as SPA-RL does.
+    history_window: int | None = None
     seed: int = 0
     progress: bool = True
 
     def __post_init__(self) -> None:
         check_schedule(self.schedule)
+        if self.history_window is not None and self.history_window < 1:
+            raise ValueError(f"history_window keeps at least 1 turn (or None for all), got {self.history_window}")
 
 
 @dataclass
@@ -59,20 +66,34 @@ class SFTExample:
     trained: list[bool]
 
 
-def sft_example(policy: LLMPolicy, trajectory: Trajectory, style: str) -> SFTExample:
-    """The conversation of one expert trajectory, as the policy will see it when acting."""
+def sft_examples(policy: LLMPolicy, trajectory: Trajectory, style: str,
+                 history_window: int | None = None) -> list[SFTExample]:
+    """The conversation of one expert trajectory, as the policy will see it when acting.
+
+    Without a window this is one example that trains every turn. With a window of ``k`` turns, the
+    first ``k + 1`` turns still share one example (their contexts are whole histories) and each later
+    turn is an example of its own: the windowed context, then the turn's action, the only tokens trained.
+    """
     prompt = get_prompt(trajectory.env_id, style)
     talk = TokenConversation(policy.tokenizer, build_messages(prompt, trajectory.initial_observation, []))
     stop = talk.closing_token()
+    windowed = []
     for number, step in enumerate(trajectory.steps):
+        context = talk.window(history_window) if history_window is not None and number > history_window else None
         text = format_assistant(step.action, None, style)
         talk.add_action(Generation(policy.tokenizer.encode(text, add_special_tokens=False) + [stop], text, True))
+        if context is not None:
+            start, end = talk.action_spans[-1]
+            windowed.append(SFTExample(context + talk.ids[start:end], [False] * len(context) + [True] * (end - start)))
         if number + 1 < len(trajectory.steps):
             talk.add_observation(step.observation)
-    trained = [False] * len(talk.ids)
-    for start, end in talk.action_spans:
+    shared = talk.action_spans if history_window is None else talk.action_spans[: history_window + 1]
+    if not shared:
+        return []
+    trained = [False] * shared[-1][1]
+    for start, end in shared:
         trained[start:end] = [True] * (end - start)
-    return SFTExample(talk.ids, trained)
+    return [SFTExample(talk.ids[: shared[-1][1]], trained)] + windowed
 
 
 def sft_batches(examples: Sequence[SFTExample], batch_size: int, rng: random.Random,
@@ -123,7 +144,7 @@ def train_sft(
     if not trajectories:
         raise ValueError("no trajectories to fine-tune on")
     torch.manual_seed(args.seed)
-    examples = [sft_example(policy, t, args.style) for t in trajectories]
+    examples = [example for t in trajectories for example in sft_examples(policy, t, args.style, args.history_window)]
     optimizer = torch.optim.AdamW([p for p in policy.model.parameters() if p.requires_grad], lr=args.lr)
     rng = random.Random(args.seed)
     scheduler = make_scheduler(optimizer, args.schedule, args.epochs * math.ceil(len(examples) / args.batch_size))
