@@ -365,7 +365,10 @@ class Pipeline:
 
 def _checkpoint_activations(model: torch.nn.Module) -> None:
     """Gradient checkpointing (non-reentrant, so frozen embeddings under LoRA need no input grads)."""
-    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.24 renamed it
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def run_pipeline(out_dir: str | os.PathLike[str], config: RunConfig, **preset_overrides: object) -> Path:
