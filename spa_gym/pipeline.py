@@ -38,7 +38,6 @@ from .progress import (
     collect_expert_trajectories,
     get_redistributor,
     read_trajectories,
-
     train_estimator,
 )
 from .progress.pretrain import pretrain_backbone

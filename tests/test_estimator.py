@@ -237,3 +237,30 @@ def test_atomic_save_keeps_a_whole_folder_through_a_crash(tmp_path) -> None:
     assert (folder / "a").read_text() == "2"
     folder.rename(tmp_path / "checkpoint.old")  # as if the crash came between the two renames
     assert (recover_folder(folder) / "a").read_text() == "2"
+
+
+class _Payload:
+    """Pickles to a call that creates a file: what an attacker would plant in a run folder."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_planted_pickle_in_the_training_state_is_refused_not_run(tmp_path) -> None:
+    walks = [random_walk(seed, steps=3) for seed in range(8)]
+    args = EstimatorTrainingArgs(epochs=1, batch_size=4, val_fraction=0.25, progress=False, tensorboard=False)
+    train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run", args)
+    state = tmp_path / "run" / "checkpoint" / "training_state.pt"
+    marker = tmp_path / "pwned"
+    torch.save({"optimizer": _Payload(str(marker))}, state)
+    with pytest.raises(ValueError, match=r"cannot read the training state .*training_state\.pt: .*delete its folder"):
+        train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
+                        EstimatorTrainingArgs(**{**args.__dict__, "epochs": 2}))
+    assert not marker.exists()
+    state.write_bytes(b"\x80\x04garbage")
+    with pytest.raises(ValueError, match="cannot read the training state"):
+        train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
+                        EstimatorTrainingArgs(**{**args.__dict__, "epochs": 2}))

@@ -32,7 +32,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from ..progress.checkpoints import recover_folder, save_with_state
+from ..progress.checkpoints import load_state, recover_folder, save_with_state
 from ..progress.redistribute import Redistributor
 from .policy import LLMPolicy
 from .ppo_math import (
@@ -276,7 +276,7 @@ class PPOTrainer:
             return
         saved = LLMPolicy.from_pretrained(self.out / POLICY_DIR)
         self.policy.load_state_dict(saved.state_dict(), strict=False)
-        state = torch.load(state_path, weights_only=False)
+        state = load_state(state_path)
         self.optimizer.load_state_dict(state["optimizer"])
         self.iteration, self.env_steps = state["iteration"], state["env_steps"]
         self.kl_coef, self.history = state["kl_coef"], state["history"]

@@ -70,6 +70,17 @@ def save_with_state(folder: Path, model: Any, state: dict[str, Any], state_file:
     save_atomically(folder, write)
 
 
+def load_state(path: Path) -> dict[str, Any]:
+    """A training state written by :func:`save_with_state`, read as data only: ``weights_only``, so a
+    pickle planted in a run folder cannot execute code; an unreadable file raises one clear error."""
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"cannot read the training state {path}: {reason}; delete its folder to train that "
+                         "stage afresh") from error
+
+
 def recover_folder(folder: Path) -> Path:
     """``folder``, put back from its ``.old`` copy if a crash stopped :func:`save_atomically` mid-swap."""
     old = folder.with_name(folder.name + ".old")

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .checkpoints import recover_folder, save_atomically, save_with_state
+from .checkpoints import load_state, recover_folder, save_atomically, save_with_state
 from .estimator import ProgressEstimator
 from .schedules import check_schedule, make_scheduler
 from .transcript import EncodedTrajectory
@@ -170,7 +170,7 @@ def train_estimator(
     if resume and state_path.is_file():
         checkpoint = ProgressEstimator.from_pretrained(out / CHECKPOINT_DIR)
         estimator.load_state_dict(checkpoint.state_dict())
-        state = torch.load(state_path, weights_only=False)
+        state = load_state(state_path)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best, best_epoch, stale, history = (
