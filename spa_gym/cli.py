@@ -244,7 +244,18 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
                             help="spa-rl (SPA-RL's loss, the default) or prior (task prior + prefix-value loss)")
     run_parser.add_argument("--alpha", type=float, default=None, help="SPA's progress weight (default: the preset's, 1)")
     run_parser.add_argument("--beta", type=float, default=None, help="SPA's grounding weight (default: the preset's, 0.5)")
+    compare_parser = commands.add_parser("compare", help="pool the evaluations of several runs (seeds), agents task by task")
+    compare_parser.add_argument("runs", nargs="+", metavar="RUN", help="run folders of spa-gym run")
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        from .compare import comparison_report
+
+        try:
+            print(comparison_report(args.runs), end="")
+        except (ValueError, OSError) as error:
+            print(f"spa-gym compare: {error}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "run":
         from .pipeline import RunConfig, run_pipeline
         from .training import ModelNotInstalledError

@@ -131,6 +131,10 @@ ENV_SETUPS: dict[str, EnvSetup] = {
 }
 
 
+#: The agents a run evaluates (``eval-<key>.jsonl``) and their names in reports.
+AGENTS: dict[str, str] = {"sft": "SFT", "ppo-sparse": "PPO, sparse rewards", "ppo-spa": "PPO, SPA rewards"}
+
+
 @dataclass
 class RunConfig:
     """What ``spa-gym run`` was asked for (saved as ``config.json`` in the run folder)."""
@@ -315,12 +319,9 @@ class Pipeline:
         self.estimator()
         for rewards in ("sparse", "spa"):
             self.ppo(rewards)
-        results = {
-            "SFT": self.evaluate("sft", self.out / "sft"),
-            "PPO, sparse rewards": self.evaluate("ppo-sparse", self.out / "ppo-sparse" / "policy"),
-            "PPO, SPA rewards": self.evaluate("ppo-spa", self.out / "ppo-spa" / "policy"),
-        }
-        return self._report(results)
+        policies = {"sft": self.out / "sft", "ppo-sparse": self.out / "ppo-sparse" / "policy",
+                    "ppo-spa": self.out / "ppo-spa" / "policy"}
+        return self._report({AGENTS[agent]: self.evaluate(agent, folder) for agent, folder in policies.items()})
 
     def _report(self, results: dict[str, Evaluation]) -> Path:
         lines = [
