@@ -502,3 +502,42 @@ def test_split_indices_cap_small_catalogs() -> None:
     assert (len(splits["test"]), len(splits["dev"])) == (30, 30)
     owners = {split: {goals[i]["asin"] for i in splits[split]} for split in ("train", "dev", "test")}
     assert len(owners["test"]) == 10 and len(owners["train"]) == 20 and not owners["test"] & owners["train"]
+
+
+class _Payload:
+    """Pickles to a call that creates a file: what an attacker would plant in the cache."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("damage", ["planted", "truncated", "not a catalog", "bad raw file"])
+def test_a_broken_or_hostile_catalog_cache_is_rebuilt_without_running_code(tmp_path: Path, monkeypatch,
+                                                                          damage: str) -> None:
+    import pickle
+
+    catalog = generated_catalog(40, seed=3, home=tmp_path)
+    folder = tmp_path / f"catalog-v{GENERATOR_VERSION}-n40-s3"
+    processed = folder / "catalog.pickle"
+    marker = tmp_path / "pwned"
+    if damage == "planted":
+        processed.write_bytes(pickle.dumps({"catalog": _Payload(str(marker))}))
+    elif damage == "truncated":
+        processed.write_bytes(processed.read_bytes()[:1000])
+    elif damage == "not a catalog":
+        processed.write_bytes(pickle.dumps([1, 2, 3]))
+    else:
+        processed.unlink()
+        (folder / RAW_FILES["items"]).write_text("[{")
+    monkeypatch.setattr(catalog_module, "_CACHE", {})
+    with pytest.warns(UserWarning, match=rf"the WebShop catalog cache .*{folder.name}.* is unreadable .*; it is rebuilt"):
+        rebuilt = generated_catalog(40, seed=3, home=tmp_path)
+    assert not marker.exists()
+    assert rebuilt.products == catalog.products
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*RAW_FILES.values(), "catalog.pickle"])
+    monkeypatch.setattr(catalog_module, "_CACHE", {})
+    monkeypatch.setattr(catalog_module, "generate_raw", None)  # the rebuilt cache is read, not generated
+    assert generated_catalog(40, seed=3, home=tmp_path).products == catalog.products

@@ -1421,16 +1421,45 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _CatalogUnpickler(pickle.Unpickler):
+    """Reads ``catalog.pickle`` as data: the one class it may name is :class:`Catalog`, whose state is
+    builtins only, so a pickle planted in the cache cannot call anything."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == (Catalog.__module__, Catalog.__name__):
+            return Catalog
+        raise pickle.UnpicklingError(f"it names {module}.{name}, which a catalog never holds")
+
+
+def _read_processed(path: Path) -> Catalog | None:
+    """The cached catalog, or ``None`` (with a warning) if the file is not one."""
+    try:
+        with open(path, "rb") as handle:
+            catalog = _CatalogUnpickler(handle).load()
+        if isinstance(catalog, Catalog):
+            return catalog
+        reason = f"it holds a {type(catalog).__name__}"
+    except Exception as error:  # truncated, garbage or hostile: any failure means "rebuild"
+        reason = str(error) or type(error).__name__
+    warnings.warn(f"the WebShop catalog cache {path} is unreadable ({reason}); it is rebuilt")
+    return None
+
+
 def _generated(directory: Path, size: int, seed: int) -> Catalog:
-    processed = directory / PROCESSED_FILE
-    if processed.exists():
-        with open(processed, "rb") as handle:
-            return pickle.load(handle)
-    if (directory / RAW_FILES["nouns"]).exists():
-        return load_raw_catalog(*(directory / RAW_FILES[n] for n in RAW_FILES), key=directory.name)
+    if (directory / PROCESSED_FILE).exists():
+        catalog = _read_processed(directory / PROCESSED_FILE)
+        if catalog is not None:
+            return catalog
+    elif (directory / RAW_FILES["nouns"]).exists():
+        try:
+            return load_raw_catalog(*(directory / RAW_FILES[n] for n in RAW_FILES), key=directory.name)
+        except CatalogFileError as error:
+            warnings.warn(f"the WebShop catalog cache {directory} is unreadable ({error}); it is rebuilt")
     raw = generate_raw(size, seed)
     catalog = catalog_from_raw(*raw, key=directory.name)
     try:
+        if directory.exists():  # a broken cache: replaced as a whole
+            shutil.rmtree(directory)
         write_raw(directory, *raw, catalog=catalog)
     except OSError as error:
         warnings.warn(f"cannot cache the WebShop catalog in {directory} ({error}); it is kept in memory only")
