@@ -246,12 +246,15 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     run_parser.add_argument("--beta", type=float, default=None, help="SPA's grounding weight (default: the preset's, 0.5)")
     compare_parser = commands.add_parser("compare", help="pool the evaluations of several runs (seeds), agents task by task")
     compare_parser.add_argument("runs", nargs="+", metavar="RUN", help="run folders of spa-gym run")
+    compare_parser.add_argument("--plot", default=None, metavar="PNG", help="also draw the runs' PPO learning curves")
     args = parser.parse_args(argv)
     if args.command == "compare":
-        from .compare import comparison_report
+        from .compare import comparison_report, plot_learning_curves
 
         try:
             print(comparison_report(args.runs), end="")
+            if args.plot:
+                print(f"learning curves: {plot_learning_curves(args.runs, args.plot)}")
         except (ValueError, OSError) as error:
             print(f"spa-gym compare: {error}", file=sys.stderr)
             return 2

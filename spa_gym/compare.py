@@ -5,6 +5,8 @@ agents can be compared on the very same tasks: a task that only one of them won 
 it. The exact two-sided sign test on those discordant tasks (McNemar's exact test) says how often
 a difference at least that lopsided arises when neither agent is better.
 
+:func:`plot_learning_curves` draws every run's PPO training curves on one figure.
+
 Example:
     >>> sign_test(6, 0)
     0.03125
@@ -119,3 +121,37 @@ def comparison_report(runs: Sequence[str | os.PathLike[str]]) -> str:
             lines.append(f"| {AGENTS[second]} vs {AGENTS[first]} | {pair.tasks} | {pair.only_first} | "
                          f"{pair.only_second} | {pair.p_value:.3f} |")
     return "\n".join(lines) + "\n"
+
+
+def plot_learning_curves(runs: Sequence[str | os.PathLike[str]], path: str | os.PathLike[str]) -> Path:
+    """Training success rate and grounding accuracy per PPO iteration (against env steps) of every
+    run, thin lines per run and their mean, for each reward scheme; saved as an image at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    load_evaluations(runs)  # the same checks: runs of one protocol
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for colour, rewards in zip(("tab:blue", "tab:orange"), ("sparse", "spa")):
+        histories = [json.loads((Path(run) / f"ppo-{rewards}" / "ppo_history.json").read_text())["history"]
+                     for run in runs if (Path(run) / f"ppo-{rewards}" / "ppo_history.json").is_file()]
+        if not histories:
+            continue
+        for ax, key in zip(axes, ("success_rate", "grounding")):
+            for history in histories:
+                ax.plot([h["env_steps"] for h in history], [h[key] for h in history], color=colour, alpha=0.3, lw=1)
+            length = min(len(h) for h in histories)
+            steps = [sum(h[i]["env_steps"] for h in histories) / len(histories) for i in range(length)]
+            mean = [sum(h[i][key] for h in histories) / len(histories) for i in range(length)]
+            ax.plot(steps, mean, color=colour, marker="o", lw=2, label=f"{AGENTS[f'ppo-{rewards}']} (mean of {len(histories)})")
+    for ax, label in zip(axes, ("training success rate", "training grounding accuracy")):
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(label)
+        ax.legend()
+    fig.suptitle(_run_label(Path(runs[0])))
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out

@@ -55,3 +55,15 @@ def test_runs_of_different_presets_or_no_runs_are_refused_in_one_line(tmp_path, 
         comparison_report([a, b])
     assert main(["compare", str(a), str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err == f"spa-gym compare: {tmp_path / 'missing'} is not a spa-gym run folder (no config.json)\n"
+
+
+def test_learning_curves_of_the_runs_are_drawn_to_an_image(tmp_path, capsys) -> None:
+    a = _run(tmp_path / "a", {"sft": [True]})
+    for rewards in ("sparse", "spa"):
+        (a / f"ppo-{rewards}").mkdir()
+        history = [{"env_steps": 10 * i, "success_rate": 0.1 * i, "grounding": 0.5} for i in (1, 2)]
+        (a / f"ppo-{rewards}" / "ppo_history.json").write_text(json.dumps({"history": history}))
+    png = tmp_path / "curves.png"
+    assert main(["compare", str(a), "--plot", str(png)]) == 0
+    assert capsys.readouterr().out.endswith(f"learning curves: {png}\n")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
