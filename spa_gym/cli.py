@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     run_parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_SPECS), metavar="ENV_ID")
     run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "cpu", "gpu"],
                             help="budgets and model: smoke (seconds), tiny (tiny model, minutes), cpu (SmolLM2 on "
-                                 "2 cores, under an hour), gpu")
+                                 "2 cores, about 80 minutes, tuned for SPA-WebShop-v0), gpu")
     run_parser.add_argument("--out", required=True, help="run folder (an interrupted run resumes from it)")
     run_parser.add_argument("--model", default=None,
                             help="tiny, smollm2-135m or a local causal-LM folder (default: the preset's)")

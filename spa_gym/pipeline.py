@@ -21,6 +21,7 @@ import json
 import os
 import random
 import shutil
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -84,6 +85,7 @@ class Preset:
     #: 30-layer model otherwise keeps its attention matrices, over 15 GB, for the backward pass.
     gradient_checkpointing: bool = False
     temperature: float = 1.0  # sampling temperature of exploration and PPO rollouts (SPA-RL: 1.0)
+    tuned_for: str | None = None  # the env whose episodes these budgets were chosen for (others: a warning)
 
 
 PRESETS: dict[str, Preset] = {
@@ -104,8 +106,7 @@ PRESETS: dict[str, Preset] = {
     "cpu": Preset(expert_tasks=32, sft_epochs=2, sft_lr=5e-4, explore_episodes=16, estimator_epochs=2,
                   pretrain_epochs=0, ppo_iterations=5, ppo_envs=8, ppo_lr=1e-4, eval_episodes=32, max_steps=6,
                   max_new_tokens=40, model="smollm2-135m", ppo_epochs=1, sft_batch_size=2, estimator_batch_size=2,
-                  autocast="bfloat16", gradient_checkpointing=True,
-                  temperature=0.7),
+                  autocast="bfloat16", gradient_checkpointing=True, temperature=0.7, tuned_for="SPA-WebShop-v0"),
     "gpu": Preset(expert_tasks=2000, sft_epochs=3, sft_lr=2e-5, explore_episodes=2000, estimator_epochs=1,
                   pretrain_epochs=0, ppo_iterations=100, ppo_envs=32, ppo_lr=1e-5, eval_episodes=134, max_steps=40,
                   max_new_tokens=128, style="react", dtype="bfloat16", model="smollm2-135m"),
@@ -175,6 +176,9 @@ class Pipeline:
                               alpha=preset.alpha if config.alpha is None else config.alpha,
                               beta=preset.beta if config.beta is None else config.beta)
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if preset.tuned_for not in (None, config.env_id):
+            warnings.warn(f"preset {config.preset} was tuned for {preset.tuned_for} (step limit {preset.max_steps}); "
+                          f"on {config.env_id} its budgets may leave the agents without a win")
 
     def _env(self, split: str, **kwargs: object) -> gym.Env:
         return gym.make(self.config.env_id, split=split, max_episode_steps=self.preset.max_steps, **kwargs)

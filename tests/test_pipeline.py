@@ -135,3 +135,15 @@ def test_pipeline_with_lora_merges_the_sft_adapter_for_the_estimator_and_ppo(tmp
         assert config["lora"] and config["base_model_path"] == str(out / "sft" / "merged")
     estimator = ProgressEstimator.from_pretrained(out / "estimator" / "best")
     assert estimator.base_model_path == str(out / "sft" / "merged")
+
+
+def test_a_preset_tuned_for_one_env_warns_on_another(tmp_path, recwarn) -> None:
+    import warnings
+
+    from spa_gym.pipeline import Pipeline, RunConfig
+
+    with pytest.warns(UserWarning, match="preset cpu was tuned for SPA-WebShop-v0 .*on SPA-ALFWorld-v0"):
+        Pipeline(tmp_path / "alfworld", RunConfig("SPA-ALFWorld-v0", "cpu"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Pipeline(tmp_path / "webshop", RunConfig("SPA-WebShop-v0", "cpu"))
