@@ -75,7 +75,7 @@ def play(
     while True:
         try:
             command = input_fn("> ")
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, KeyboardInterrupt, RuntimeError):  # RuntimeError: stdin closed
             print()
             break
         if command.strip() == "/quit":
@@ -298,11 +298,15 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
             print(f"spa-gym collect: {error}", file=sys.stderr)
             return 2
     if args.command == "expert":
-        return export_expert(args.env_id, args.out, args.tasks, _env_kwargs(args.env_arg))
+        try:
+            return export_expert(args.env_id, args.out, args.tasks, _env_kwargs(args.env_arg))
+        except (ValueError, TypeError, FileNotFoundError, IndexError) as error:
+            print(f"spa-gym expert: {error}", file=sys.stderr)
+            return 2
     if args.command == "play":
         try:
             return play(args.env_id, args.seed, args.task_id, _env_kwargs(args.env_arg), args.max_steps, input_fn)
-        except (ValueError, FileNotFoundError, IndexError) as error:
+        except (ValueError, TypeError, FileNotFoundError, IndexError) as error:
             print(f"spa-gym: {error}", file=sys.stderr)
             return 2
     return 1

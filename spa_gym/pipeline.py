@@ -159,11 +159,6 @@ class Pipeline:
 
     def __init__(self, out_dir: str | os.PathLike[str], config: RunConfig, preset: Preset | None = None):
         self.out = Path(out_dir)
-        self.out.mkdir(parents=True, exist_ok=True)
-        saved = self.out / "config.json"
-        if saved.is_file() and RunConfig(**json.loads(saved.read_text())) != config:  # older files: defaults
-            raise ValueError(f"{self.out} holds a run with another configuration: {saved.read_text()}")
-        saved.write_text(json.dumps(asdict(config), indent=2))
         if config.env_id not in ENV_SETUPS:
             raise ValueError(f"the pipeline knows {sorted(ENV_SETUPS)}, not {config.env_id!r}")
         self.config = config
@@ -179,6 +174,13 @@ class Pipeline:
         if preset.tuned_for not in (None, config.env_id):
             warnings.warn(f"preset {config.preset} was tuned for {preset.tuned_for} (step limit {preset.max_steps}); "
                           f"on {config.env_id} its budgets may leave the agents without a win")
+        self._env(self.eval_split).close()  # an unknown split or model fails now, not after training
+        self.model_path = resolve_model(self.model_name, config.env_id)
+        self.out.mkdir(parents=True, exist_ok=True)
+        saved = self.out / "config.json"
+        if saved.is_file() and RunConfig(**json.loads(saved.read_text())) != config:  # older files: defaults
+            raise ValueError(f"{self.out} holds a run with another configuration: {saved.read_text()}")
+        saved.write_text(json.dumps(asdict(config), indent=2))
 
     def _env(self, split: str, **kwargs: object) -> gym.Env:
         return gym.make(self.config.env_id, split=split, max_episode_steps=self.preset.max_steps, **kwargs)
@@ -215,7 +217,7 @@ class Pipeline:
         demonstrations.unlink(missing_ok=True)  # an interrupted SFT stage starts its data over
         experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs), range(self.preset.expert_tasks),
                                               path=demonstrations)
-        policy = self._policy(resolve_model(self.model_name, self.config.env_id), lora=self.lora)
+        policy = self._policy(self.model_path, lora=self.lora)
         staging = out.with_name("sft.tmp")
         train_sft(policy, experts, staging, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
                                                     batch_size=self.preset.sft_batch_size, style=self.preset.style, seed=self.config.seed))

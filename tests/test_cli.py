@@ -1,10 +1,12 @@
-"""``spa-gym play``: a scripted session through the terminal loop."""
+"""The ``spa-gym`` command: a scripted play session, the subcommands, and their one-line errors."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+
+import pytest
 
 from spa_gym.cli import main
 
@@ -97,3 +99,28 @@ def test_unknown_schedule_or_estimator_recipe_is_a_clear_error(tmp_path, capsys)
     assert main(["run", "--preset", "smoke", "--out", str(tmp_path / "r"), "--estimator-recipe", "sum"]) == 2
     assert "spa-gym run: estimator_recipe must be one of ['prior', 'spa-rl'], not 'sum'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["expert", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--env-arg", "split=bogus"],
+     "spa-gym expert: unknown ALFWorld split 'bogus'; expected one of ('train', 'valid_seen', 'valid_unseen')\n"),
+    (["expert", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--env-arg", "max_episode_steps=abc"],
+     "spa-gym expert: Expect the `max_episode_steps` to be an integer, actually: <class 'str'>\n"),
+    (["play", "SPA-ALFWorld-v0", "--env-arg", "max_episode_steps=abc"],
+     "spa-gym: Expect the `max_episode_steps` to be an integer, actually: <class 'str'>\n"),
+    (["train-estimator", "--data", "x.jsonl", "--backbone", "/nonexistent", "--out", "e"],
+     "spa-gym train-estimator: no model folder at /nonexistent (models by name: tiny, smollm2-135m)\n"),
+])
+def test_bad_arguments_get_one_line_errors(argv, message, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    main(["expert", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--tasks", "2"])
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert capsys.readouterr().err == message
+
+
+def test_play_ends_quietly_when_stdin_is_closed(capsys) -> None:
+    def closed(_prompt: str) -> str:
+        raise RuntimeError("input(): lost sys.stdin")
+
+    assert main(["play", "SPA-ALFWorld-v0", "--seed", "0"], input_fn=closed) == 0

@@ -32,9 +32,12 @@ def test_tiny_resolves_to_the_env_tiny_model():
     assert resolve_model("tiny", "SPA-WebShop-v0") == str(tiny_model_path("SPA-WebShop-v0"))
 
 
-def test_other_names_pass_through_unchanged():
-    assert resolve_model("/some/folder") == "/some/folder"
+def test_folders_and_hugging_face_ids_pass_through_and_a_missing_folder_is_named(tmp_path):
+    assert resolve_model(str(tmp_path)) == str(tmp_path)
     assert resolve_model("HuggingFaceTB/SmolLM2-360M-Instruct") == "HuggingFaceTB/SmolLM2-360M-Instruct"
+    with pytest.raises(FileNotFoundError) as raised:
+        resolve_model("/nonexistent")
+    assert str(raised.value) == "no model folder at /nonexistent (models by name: tiny, smollm2-135m)"
 
 
 def test_defaults_by_kind():

@@ -147,3 +147,13 @@ def test_a_preset_tuned_for_one_env_warns_on_another(tmp_path, recwarn) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Pipeline(tmp_path / "webshop", RunConfig("SPA-WebShop-v0", "cpu"))
+
+
+def test_a_bad_split_or_model_fails_before_any_stage_and_leaves_the_folder_usable(tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "--env", "SPA-WebShop-v0", "--preset", "smoke", "--eval-split", "bogus", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == ("spa-gym run: unknown WebShop split 'bogus'; expected one of "
+                                       "('train', 'dev', 'test', 'all')\n")
+    assert main(["run", "--preset", "smoke", "--model", "/nonexistent", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith("spa-gym run: no model folder at /nonexistent")
+    assert not out.exists()  # no config saved: the corrected command is not refused

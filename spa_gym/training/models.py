@@ -109,13 +109,17 @@ def model_defaults(name: str) -> ModelDefaults:
 def resolve_model(name: str, env_id: str | None = None) -> str:
     """A folder (or Hugging Face id) for a model name; converts a named GGUF model on first use.
 
-    ``env_id`` picks the tiny model's vocabulary.
+    ``env_id`` picks the tiny model's vocabulary. A path that names no folder raises
+    ``FileNotFoundError`` (a Hugging Face id, ``org/name``, passes through to transformers).
     """
     if name == TINY:
         return str(tiny_model_path(env_id))
     if name in NAMED_MODELS:
         return str(converted_model_path(name))
-    return name
+    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1 or os.sep != "/" and os.sep in name
+    if looks_like_path and not Path(name).expanduser().is_dir():
+        raise FileNotFoundError(f"no model folder at {name} (models by name: {', '.join([TINY, *NAMED_MODELS])})")
+    return str(Path(name).expanduser()) if looks_like_path else name
 
 
 def _sha256(path: Path) -> str:
