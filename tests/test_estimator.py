@@ -264,3 +264,36 @@ def test_a_planted_pickle_in_the_training_state_is_refused_not_run(tmp_path) -> 
     with pytest.raises(ValueError, match="cannot read the training state"):
         train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
                         EstimatorTrainingArgs(**{**args.__dict__, "epochs": 2}))
+
+
+def _truncate(path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("damage", [
+    lambda f: (f / "spa_estimator.json").write_text("{not json"),
+    lambda f: (f / "spa_estimator.json").write_text('{"format_version": 1}'),
+    lambda f: (f / "spa_estimator.json").write_text("[]"),
+    lambda f: (f / "spa_estimator.json").write_text('{"format_version": 99}'),
+    lambda f: _truncate(f / "head.safetensors"),
+    lambda f: (f / "head.safetensors").write_bytes(b"garbage"),
+    lambda f: (f / "head.safetensors").unlink(),
+    lambda f: _truncate(f / "backbone" / "model.safetensors"),
+    lambda f: (f / "backbone" / "model.safetensors").unlink(),
+    lambda f: (f / "backbone" / "config.json").write_text("{"),
+    lambda f: (f / "backbone" / "tokenizer.json").write_text("{"),
+    lambda f: __import__("shutil").rmtree(f / "backbone"),
+], ids=["config-garbage", "config-keys", "config-list", "config-version", "head-truncated", "head-garbage",
+        "head-missing", "weights-truncated", "weights-missing", "model-config", "tokenizer", "backbone-missing"])
+def test_a_corrupted_estimator_folder_gives_one_error_naming_it(tmp_path, damage) -> None:
+    from spa_gym.progress.checkpoints import CheckpointError
+
+    folder = tmp_path / "estimator"
+    ProgressEstimator.from_backbone(tiny_model_path(), seed=0).save_pretrained(folder)
+    damage(folder)
+    with pytest.raises(CheckpointError) as raised:
+        ProgressEstimator.from_pretrained(folder)
+    message = str(raised.value)
+    assert message.startswith(f"cannot load the progress estimator at {folder}: ")
+    assert message.endswith("(save it again, or delete it and retrain)") and "\n" not in message
+

@@ -96,3 +96,20 @@ def test_conversation_closes_a_cut_action_with_the_turn_end(policy: LLMPolicy) -
     )
     start, end = talk.action_spans[0]
     assert tokenizer.decode(talk.ids[start:end]) == "go to desk"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda f: (f / "spa_policy.json").write_text("{not json"),
+    lambda f: (f / "value_head.safetensors").write_bytes(b"garbage"),
+    lambda f: (f / "model" / "model.safetensors").write_bytes(b"garbage"),
+    lambda f: (f / "model" / "model.safetensors").unlink(),
+], ids=["config", "value-head", "weights", "weights-missing"])
+def test_a_corrupted_policy_folder_gives_one_error_naming_it(tmp_path, damage) -> None:
+    from spa_gym.progress.checkpoints import CheckpointError
+
+    folder = tmp_path / "policy"
+    LLMPolicy.from_pretrained(tiny_model_path()).save_pretrained(folder)
+    damage(folder)
+    with pytest.raises(CheckpointError) as raised:
+        LLMPolicy.from_pretrained(folder)
+    assert str(raised.value).startswith(f"cannot load the policy at {folder}: ") and "\n" not in str(raised.value)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ..progress.checkpoints import is_lora, load_head, load_model, read_config, save_head, save_model, write_config
+from ..progress.checkpoints import is_lora, load_head, load_model, loading, read_config, save_head, save_model, write_config
 
 CONFIG_FILE = "spa_policy.json"
 VALUE_HEAD_FILE = "value_head.safetensors"
@@ -87,9 +87,10 @@ class LLMPolicy(nn.Module):
         folder = Path(path)
         if (folder / CONFIG_FILE).is_file():
             return cls._load_saved(folder)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
         kwargs = {"dtype": torch_dtype} if torch_dtype is not None else {}
-        model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+        with loading(folder, "causal LM"):
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
         if lora is not None:
             from peft import get_peft_model
 
@@ -191,9 +192,10 @@ class LLMPolicy(nn.Module):
 
     @classmethod
     def _load_saved(cls, folder: Path) -> LLMPolicy:
-        config = read_config(folder / CONFIG_FILE, FORMAT_VERSION, "policy")
-        model, tokenizer = load_model(folder, MODEL_DIR, AutoModelForCausalLM, config["lora"],
-                                      config["base_model_path"])
-        policy = cls(model, tokenizer, base_model_path=config["base_model_path"])
-        load_head(policy.value_head, folder / VALUE_HEAD_FILE)
+        with loading(folder, "policy"):
+            config = read_config(folder / CONFIG_FILE, FORMAT_VERSION, "policy")
+            model, tokenizer = load_model(folder, MODEL_DIR, AutoModelForCausalLM, config["lora"],
+                                          config["base_model_path"])
+            policy = cls(model, tokenizer, base_model_path=config["base_model_path"])
+            load_head(policy.value_head, folder / VALUE_HEAD_FILE)
         return policy

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +30,37 @@ from transformers import AutoTokenizer
 ADAPTER_DIR = "adapter"
 
 
+class CheckpointError(ValueError):
+    """A saved folder that cannot be loaded; the message names it and says what to do."""
+
+
+class NotSavedError(FileNotFoundError):
+    """A folder without the config file that marks a saved model."""
+
+
+@contextmanager
+def loading(folder: Path, what: str) -> Iterator[None]:
+    """Turn any failure while reading ``folder`` into one :class:`CheckpointError` naming it (a folder
+    that holds no saved model at all stays a :class:`NotSavedError`)."""
+    try:
+        yield
+    except (CheckpointError, NotSavedError):
+        raise
+    except Exception as error:
+        lines = str(error).strip().splitlines()
+        reason = lines[0] if lines else type(error).__name__
+        raise CheckpointError(f"cannot load the {what} at {folder}: {reason} (save it again, or delete it and "
+                              "retrain)") from error
+
+
 def write_config(path: Path, config: dict[str, Any], version: int) -> None:
     path.write_text(json.dumps({"format_version": version, **config}, indent=2))
 
 
 def read_config(path: Path, version: int, what: str) -> dict[str, Any]:
-    """The config at ``path``; ``FileNotFoundError`` / ``ValueError`` saying what is wrong."""
+    """The config at ``path``; :class:`NotSavedError` / ``ValueError`` saying what is wrong."""
     if not path.is_file():
-        raise FileNotFoundError(f"not a saved {what} (no {path.name}): {path.parent}")
+        raise NotSavedError(f"not a saved {what} (no {path.name}): {path.parent}")
     config = json.loads(path.read_text())
     if config.get("format_version") != version:
         raise ValueError(f"{path}: unsupported format_version {config.get('format_version')!r}")

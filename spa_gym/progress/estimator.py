@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
-from .checkpoints import is_lora, load_head, load_model, read_config, save_head, save_model, write_config
+from .checkpoints import is_lora, load_head, load_model, loading, read_config, save_head, save_model, write_config
 from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
 from .trajectories import Trajectory
 
@@ -171,9 +171,10 @@ class ProgressEstimator(nn.Module):
     def from_pretrained(cls, load_directory: str | os.PathLike[str]) -> ProgressEstimator:
         """Load an estimator saved by :meth:`save_pretrained`."""
         folder = Path(load_directory)
-        config = read_config(folder / CONFIG_FILE, FORMAT_VERSION, "progress estimator")
-        backbone, tokenizer = load_model(folder, BACKBONE_DIR, AutoModel, config["lora"], config["base_model_path"])
-        estimator = cls(backbone, tokenizer, config["head_hidden"], base_model_path=config["base_model_path"],
-                        task_prior=config.get("task_prior", False))
-        load_head(estimator.head, folder / HEAD_FILE)
+        with loading(folder, "progress estimator"):
+            config = read_config(folder / CONFIG_FILE, FORMAT_VERSION, "progress estimator")
+            backbone, tokenizer = load_model(folder, BACKBONE_DIR, AutoModel, config["lora"], config["base_model_path"])
+            estimator = cls(backbone, tokenizer, config["head_hidden"], base_model_path=config["base_model_path"],
+                            task_prior=config.get("task_prior", False))
+            load_head(estimator.head, folder / HEAD_FILE)
         return estimator
