@@ -47,3 +47,13 @@ def untrained_but_varied(estimator):
     with torch.no_grad():
         estimator.head[2].weight.copy_(torch.randn(estimator.head[2].weight.shape, generator=generator))
     return estimator
+
+
+class PicklePayload:
+    """Pickles to a call that creates ``marker``: what an attacker would plant in a file we load."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))

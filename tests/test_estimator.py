@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import spa_gym  # noqa: F401
-from conftest import untrained_but_varied
+from conftest import PicklePayload, untrained_but_varied
 from spa_gym.progress import (
     EstimatorTrainingArgs,
     ProgressEstimator,
@@ -239,23 +239,13 @@ def test_atomic_save_keeps_a_whole_folder_through_a_crash(tmp_path) -> None:
     assert (recover_folder(folder) / "a").read_text() == "2"
 
 
-class _Payload:
-    """Pickles to a call that creates a file: what an attacker would plant in a run folder."""
-
-    def __init__(self, marker: str):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 def test_a_planted_pickle_in_the_training_state_is_refused_not_run(tmp_path) -> None:
     walks = [random_walk(seed, steps=3) for seed in range(8)]
     args = EstimatorTrainingArgs(epochs=1, batch_size=4, val_fraction=0.25, progress=False, tensorboard=False)
     train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run", args)
     state = tmp_path / "run" / "checkpoint" / "training_state.pt"
     marker = tmp_path / "pwned"
-    torch.save({"optimizer": _Payload(str(marker))}, state)
+    torch.save({"optimizer": PicklePayload(str(marker))}, state)
     with pytest.raises(ValueError, match=r"cannot read the training state .*training_state\.pt: .*delete its folder"):
         train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
                         EstimatorTrainingArgs(**{**args.__dict__, "epochs": 2}))

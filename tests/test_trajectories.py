@@ -17,6 +17,14 @@ def walk(task: str) -> Trajectory:
     return t
 
 
+def written(path, *tasks: str):
+    """``path`` with one trajectory per task written to it."""
+    with TrajectoryWriter(path) as writer:
+        for task in tasks:
+            writer.write(walk(task))
+    return path
+
+
 def test_round_trip(tmp_path) -> None:
     path = tmp_path / "t.jsonl"
     with TrajectoryWriter(path) as writer:
@@ -28,9 +36,7 @@ def test_round_trip(tmp_path) -> None:
 
 
 def test_truncated_last_line_is_skipped(tmp_path) -> None:
-    path = tmp_path / "t.jsonl"
-    with TrajectoryWriter(path) as writer:
-        writer.write(walk("a"))
+    path = written(tmp_path / "t.jsonl", "a")
     text = json.dumps(walk("b").to_dict())
     path.write_text(path.read_text() + text[: len(text) // 2])
     assert [t.task_id for t in read_trajectories(path)] == ["a"]
@@ -48,9 +54,7 @@ def test_malformed_line_is_named(tmp_path) -> None:
 
 
 def test_a_last_line_cut_inside_a_utf8_character_is_skipped(tmp_path) -> None:
-    path = tmp_path / "t.jsonl"
-    with TrajectoryWriter(path) as writer:
-        writer.write(walk("a"))
+    path = written(tmp_path / "t.jsonl", "a")
     accented = walk("b")
     accented.task = "put a café crème in sinkbasin"
     line = json.dumps(accented.to_dict(), ensure_ascii=False).encode("utf-8")
@@ -63,9 +67,7 @@ def test_a_last_line_cut_inside_a_utf8_character_is_skipped(tmp_path) -> None:
 
 
 def test_appending_after_a_crash_drops_the_cut_line_and_keeps_the_file_readable(tmp_path) -> None:
-    path = tmp_path / "t.jsonl"
-    with TrajectoryWriter(path) as writer:
-        writer.write(walk("a"))
+    path = written(tmp_path / "t.jsonl", "a")
     text = json.dumps(walk("b").to_dict())
     path.write_text(path.read_text() + text[: len(text) // 2])  # a crash mid-write
     with TrajectoryWriter(path) as writer:  # the run resumes and appends
@@ -73,8 +75,7 @@ def test_appending_after_a_crash_drops_the_cut_line_and_keeps_the_file_readable(
     assert [t.task_id for t in read_trajectories(path)] == ["a", "c"]
     only_cut = tmp_path / "cut.jsonl"
     only_cut.write_text(text[:10])
-    with TrajectoryWriter(only_cut) as writer:
-        writer.write(walk("d"))
+    written(only_cut, "d")
     assert [t.task_id for t in read_trajectories(only_cut)] == ["d"]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from random import Random
 
 import pytest
+from conftest import PicklePayload
 
 from spa_gym.envs.webshop import catalog as catalog_module
 from spa_gym.envs.webshop.catalog import (
@@ -504,16 +505,6 @@ def test_split_indices_cap_small_catalogs() -> None:
     assert len(owners["test"]) == 10 and len(owners["train"]) == 20 and not owners["test"] & owners["train"]
 
 
-class _Payload:
-    """Pickles to a call that creates a file: what an attacker would plant in the cache."""
-
-    def __init__(self, marker: str):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 @pytest.mark.parametrize("damage", ["planted", "truncated", "not a catalog", "bad raw file"])
 def test_a_broken_or_hostile_catalog_cache_is_rebuilt_without_running_code(tmp_path: Path, monkeypatch,
                                                                           damage: str) -> None:
@@ -524,7 +515,7 @@ def test_a_broken_or_hostile_catalog_cache_is_rebuilt_without_running_code(tmp_p
     processed = folder / "catalog.pickle"
     marker = tmp_path / "pwned"
     if damage == "planted":
-        processed.write_bytes(pickle.dumps({"catalog": _Payload(str(marker))}))
+        processed.write_bytes(pickle.dumps({"catalog": PicklePayload(str(marker))}))
     elif damage == "truncated":
         processed.write_bytes(processed.read_bytes()[:1000])
     elif damage == "not a catalog":
