@@ -42,7 +42,7 @@ from .progress import (
     train_estimator,
 )
 from .progress.pretrain import pretrain_backbone
-from .training import lora_config, model_defaults, resolve_model
+from .training import checkpoint_activations, lora_config, model_defaults, resolve_model
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class Pipeline:
         policy = LLMPolicy.from_pretrained(path, torch_dtype=dtype, lora=adapter).to(self.device)
         policy.autocast_dtype = getattr(torch, self.preset.autocast) if self.preset.autocast else None
         if self.preset.gradient_checkpointing:
-            _checkpoint_activations(policy.model)
+            checkpoint_activations(policy.model)
         return policy
 
     def _sft_model(self) -> Path:
@@ -271,7 +271,7 @@ class Pipeline:
         recipe = ESTIMATOR_RECIPES[self.config.estimator_recipe]
         estimator = recipe.build(backbone, lora=lora_config() if self.lora else None).to(self.device)
         if self.preset.gradient_checkpointing:
-            _checkpoint_activations(estimator.backbone)
+            checkpoint_activations(estimator.backbone)
         train_estimator(estimator, walks, out, recipe.training_args(epochs=self.preset.estimator_epochs,
                                                                      batch_size=self.preset.estimator_batch_size,
                                                                      autocast=self.preset.autocast,
@@ -367,14 +367,6 @@ class Pipeline:
         fig.tight_layout()
         fig.savefig(self.out / "learning_curve.png", dpi=100)
         plt.close(fig)
-
-
-def _checkpoint_activations(model: torch.nn.Module) -> None:
-    """Gradient checkpointing (non-reentrant, so frozen embeddings under LoRA need no input grads)."""
-    if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.24 renamed it
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-    else:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def run_pipeline(out_dir: str | os.PathLike[str], config: RunConfig, **preset_overrides: object) -> Path:
