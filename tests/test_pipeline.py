@@ -157,3 +157,21 @@ def test_a_bad_split_or_model_fails_before_any_stage_and_leaves_the_folder_usabl
     assert main(["run", "--preset", "smoke", "--model", "/nonexistent", "--out", str(out)]) == 2
     assert capsys.readouterr().err.startswith("spa-gym run: no model folder at /nonexistent")
     assert not out.exists()  # no config saved: the corrected command is not refused
+
+
+def test_ppo_skips_mini_batches_whose_mean_ratio_exceeds_the_threshold(tmp_path) -> None:
+    import torch
+
+    envs = [gym.make("SPA-ALFWorld-v0", split="train", max_episode_steps=3) for _ in range(2)]
+    for threshold, skipped in ((0.0, 2), (10.0, 0)):
+        policy = LLMPolicy.from_pretrained(tiny_model_path())
+        before = {name: p.detach().clone() for name, p in policy.named_parameters()}
+        args = PPOArgs(iterations=1, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1, ppo_epochs=1,
+                       lr=1e-3, max_new_tokens=4,
+                       ratio_threshold=threshold, tensorboard=False)
+        trainer = PPOTrainer(policy, envs, get_redistributor("uniform"), tmp_path / f"ppo-{threshold}", args,
+                             task_sampler=sample_task_indices(100))
+        [record] = trainer.train(progress=False)
+        assert record["skipped_minibatches"] == skipped
+        unchanged = all(torch.equal(before[name], p) for name, p in policy.named_parameters())
+        assert unchanged == (skipped == 2)

@@ -232,7 +232,7 @@ class PPOTrainer:
         device = self.policy.device
         self.policy.train()
         totals: dict[str, float] = {"policy_loss": 0.0, "value_loss": 0.0, "clipfrac": 0.0, "approx_kl": 0.0}
-        updates = 0
+        updates = skipped = 0
         order = list(range(batch.input_ids.shape[0]))
         rng = random.Random(f"{args.seed}-{self.iteration}-minibatches")
         for _ in range(args.ppo_epochs):
@@ -247,8 +247,10 @@ class PPOTrainer:
                                               args.clip_range, args.aggregation)
                 v_loss = value_loss(values, old_values[rows], returns[rows], mask, args.clip_range_value,
                                     args.aggregation)
-                loss = (p_loss + args.vf_coef * v_loss) / args.gradient_accumulation_steps
-                loss.backward()
+                if float(p_stats["ratio_mean"]) > args.ratio_threshold:  # too far off-policy: no step on it
+                    skipped += 1
+                else:
+                    ((p_loss + args.vf_coef * v_loss) / args.gradient_accumulation_steps).backward()
                 if number % args.gradient_accumulation_steps == 0 or start + args.mini_batch_size >= len(order):
                     if args.max_grad_norm is not None:
                         torch.nn.utils.clip_grad_norm_(self.policy.parameters(), args.max_grad_norm)
@@ -259,7 +261,7 @@ class PPOTrainer:
                 totals["clipfrac"] += float(p_stats["clipfrac"])
                 totals["approx_kl"] += float(p_stats["approx_kl"])
                 updates += 1
-        return {key: value / max(updates, 1) for key, value in totals.items()}
+        return {**{key: value / max(updates, 1) for key, value in totals.items()}, "skipped_minibatches": skipped}
 
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self) -> None:

@@ -94,7 +94,7 @@ class PPOConfig:
     max_grad_norm: float | None = 1.0
     """Gradient-norm clip (None: off). Ours; the paper had none (TRL 0.10 default ``max_grad_norm`` None)."""
     ratio_threshold: float = 10.0
-    """Skip a mini-batch whose mean ratio exceeds this. Paper: TRL 0.10 default."""
+    """Skip (no gradient from) a mini-batch whose mean policy ratio exceeds this. Paper: TRL 0.10 default."""
     aggregation: str = "token-mean"
     """Loss reduction, one of ``AGGREGATIONS``. Paper: TRL's masked mean over all tokens = "token-mean"."""
 
