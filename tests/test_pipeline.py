@@ -63,11 +63,17 @@ def test_spa_gym_run_smoke_preset_end_to_end_and_resume(tmp_path, capsys) -> Non
     spa = json.loads((out / "ppo-spa" / "ppo_history.json").read_text())
     assert len(sparse["history"]) == len(spa["history"]) == 1
     assert sparse["args"]["seed"] == spa["args"]["seed"] and sparse["args"]["redistributor"] == "sparse"
-    before = (out / "results.md").stat().st_mtime_ns
-    explore_before = (out / "explore.jsonl").read_text()
-    assert main(["run", "--preset", "smoke", "--out", str(out)]) == 0  # resumes: every stage is done
-    assert (out / "explore.jsonl").read_text() == explore_before
-    assert (out / "results.md").stat().st_mtime_ns >= before
+    stages = ["sft/spa_policy.json", "explore.jsonl", "estimator/best/spa_estimator.json",
+              "ppo-sparse/ppo_history.json", "ppo-spa/ppo_history.json", "eval-sft.jsonl", "eval-ppo-sparse.jsonl"]
+    written = {name: (out / name).stat().st_mtime_ns for name in stages}
+    results = (out / "results.md").read_text()
+    # a crash during the last evaluation: its file is cut short and never marked done
+    (out / "eval-ppo-spa.done").unlink()
+    (out / "eval-ppo-spa.jsonl").write_text((out / "eval-ppo-spa.jsonl").read_text()[:100])
+    assert main(["run", "--preset", "smoke", "--out", str(out)]) == 0  # resumes at the interrupted stage
+    assert {name: (out / name).stat().st_mtime_ns for name in stages} == written  # nothing done twice
+    assert (out / "eval-ppo-spa.done").is_file()
+    assert (out / "results.md").read_text() == results  # greedy evaluation: the same table again
     assert main(["run", "--preset", "tiny", "--out", str(out)]) == 2  # another configuration in the same folder
 
 
