@@ -123,9 +123,11 @@ def comparison_report(runs: Sequence[str | os.PathLike[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_learning_curves(runs: Sequence[str | os.PathLike[str]], path: str | os.PathLike[str]) -> Path:
+def plot_learning_curves(runs: Sequence[str | os.PathLike[str]], path: str | os.PathLike[str],
+                         title: str | None = None) -> Path:
     """Training success rate and grounding accuracy per PPO iteration (against env steps) of every
-    run, thin lines per run and their mean, for each reward scheme; saved as an image at ``path``."""
+    run, thin lines per run and their mean (one run: its own line), for each reward scheme; saved as
+    an image at ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -138,18 +140,21 @@ def plot_learning_curves(runs: Sequence[str | os.PathLike[str]], path: str | os.
                      for run in runs if (Path(run) / f"ppo-{rewards}" / "ppo_history.json").is_file()]
         if not histories:
             continue
+        label = AGENTS[f"ppo-{rewards}"] + (f" (mean of {len(histories)})" if len(histories) > 1 else "")
         for ax, key in zip(axes, ("success_rate", "grounding")):
-            for history in histories:
-                ax.plot([h["env_steps"] for h in history], [h[key] for h in history], color=colour, alpha=0.3, lw=1)
+            if len(histories) > 1:
+                for history in histories:
+                    ax.plot([h["env_steps"] for h in history], [h[key] for h in history], color=colour, alpha=0.3,
+                            lw=1)
             length = min(len(h) for h in histories)
             steps = [sum(h[i]["env_steps"] for h in histories) / len(histories) for i in range(length)]
             mean = [sum(h[i][key] for h in histories) / len(histories) for i in range(length)]
-            ax.plot(steps, mean, color=colour, marker="o", lw=2, label=f"{AGENTS[f'ppo-{rewards}']} (mean of {len(histories)})")
+            ax.plot(steps, mean, color=colour, marker="o", lw=2, label=label)
     for ax, label in zip(axes, ("training success rate", "training grounding accuracy")):
         ax.set_xlabel("env steps")
         ax.set_ylabel(label)
         ax.legend()
-    fig.suptitle(_run_label(Path(runs[0])))
+    fig.suptitle(title or _run_label(Path(runs[0])))
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=100)

@@ -348,25 +348,10 @@ class Pipeline:
         return path
 
     def _plot(self) -> None:
-        import matplotlib
+        from .compare import plot_learning_curves
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-        for rewards in ("sparse", "spa"):
-            history = json.loads((self.out / f"ppo-{rewards}" / "ppo_history.json").read_text())["history"]
-            steps = [h["env_steps"] for h in history]
-            for ax, key in zip(axes, ("success_rate", "grounding")):
-                ax.plot(steps, [h[key] for h in history], marker="o", label=f"PPO, {rewards} rewards")
-        for ax, label in zip(axes, ("training success rate", "training grounding accuracy")):
-            ax.set_xlabel("env steps")
-            ax.set_ylabel(label)
-            ax.legend()
-        fig.suptitle(f"{self.config.env_id} ({self.config.preset}, seed {self.config.seed})")
-        fig.tight_layout()
-        fig.savefig(self.out / "learning_curve.png", dpi=100)
-        plt.close(fig)
+        plot_learning_curves([self.out], self.out / "learning_curve.png",
+                             title=f"{self.config.env_id} ({self.config.preset}, seed {self.config.seed})")
 
 
 def run_pipeline(out_dir: str | os.PathLike[str], config: RunConfig, **preset_overrides: object) -> Path:

@@ -143,7 +143,7 @@ def test_pipeline_with_lora_merges_the_sft_adapter_for_the_estimator_and_ppo(tmp
     assert estimator.base_model_path == str(out / "sft" / "merged")
 
 
-def test_a_preset_tuned_for_one_env_warns_on_another(tmp_path, recwarn) -> None:
+def test_a_preset_tuned_for_one_env_warns_on_another(tmp_path) -> None:
     import warnings
 
     from spa_gym.pipeline import Pipeline, RunConfig

@@ -47,10 +47,14 @@ def loading(folder: Path, what: str) -> Iterator[None]:
     except (CheckpointError, NotSavedError):
         raise
     except Exception as error:
-        lines = str(error).strip().splitlines()
-        reason = lines[0] if lines else type(error).__name__
-        raise CheckpointError(f"cannot load the {what} at {folder}: {reason} (save it again, or delete it and "
-                              "retrain)") from error
+        raise CheckpointError(f"cannot load the {what} at {folder}: {_reason(error)} (save it again, or delete it "
+                              "and retrain)") from error
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of an error's message (its type when it has none)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def write_config(path: Path, config: dict[str, Any], version: int) -> None:
@@ -100,9 +104,8 @@ def load_state(path: Path) -> dict[str, Any]:
     try:
         return torch.load(path, weights_only=True, map_location="cpu")
     except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ValueError(f"cannot read the training state {path}: {reason}; delete its folder to train that "
-                         "stage afresh") from error
+        raise ValueError(f"cannot read the training state {path}: {_reason(error)}; delete its folder to train "
+                         "that stage afresh") from error
 
 
 def recover_folder(folder: Path) -> Path:
