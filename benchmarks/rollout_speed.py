@@ -30,7 +30,7 @@ import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.rollout import play_episodes
 from spa_gym.agents.sft import sft_batches, sft_examples, sft_loss
-from spa_gym.progress import collect_expert_trajectories
+from spa_gym.data import collect_expert_trajectories
 from spa_gym.training import lora_config, model_defaults, resolve_model
 
 

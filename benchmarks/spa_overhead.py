@@ -29,9 +29,10 @@ import gymnasium as gym
 import torch
 
 import spa_gym  # noqa: F401
-from spa_gym.progress import ProgressEstimator, Trajectory
+from spa_gym.data import Trajectory
+from spa_gym.progress import ProgressEstimator
 from spa_gym.training import tiny_model_path
-from spa_gym.progress.batch_scorer import BatchScorer
+from spa_gym.progress.batch_scorer import BatchScorer, EpisodeScorer
 
 
 def random_episode(seed: int, steps: int = 40) -> Trajectory:
@@ -75,7 +76,7 @@ def main() -> None:
 
     step_costs: list[list[float]] = []
     for walk in walks:
-        scorer = estimator.scorer(walk.task, walk.initial_observation)
+        scorer = EpisodeScorer(estimator, walk.task, walk.initial_observation)
         costs = []
         for step in walk.steps:
             costs.append(timed(lambda a=step.action: scorer.score_action(a)))
@@ -91,7 +92,7 @@ def main() -> None:
 
     rows = [random_episode(100 + seed, steps=20) for seed in range(8)]
     batched = BatchScorer(estimator, len(rows))
-    singles = [estimator.scorer(w.task, w.initial_observation) for w in rows]
+    singles = [EpisodeScorer(estimator, w.task, w.initial_observation) for w in rows]
     for row, walk in enumerate(rows):
         batched.start(row, walk.task, walk.initial_observation)
     vector_ms, single_ms = [], []

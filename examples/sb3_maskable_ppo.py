@@ -14,7 +14,7 @@ import argparse
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from spa_gym.sb3 import make_sb3_env, success_rate
+from spa_gym.integrations.sb3 import make_sb3_env, success_rate
 
 #: Train tasks of SPA-ALFWorld-v0 whose expert plan is at most 4 commands.
 TASKS = [4, 5, 13, 20]

@@ -103,7 +103,7 @@ def play(
 
 def export_expert(env_id: str, out: str, tasks: int | None, env_kwargs: dict[str, Any]) -> int:
     """Record the expert on the env's tasks (all, or the first ``tasks``) into ``out``."""
-    from .progress import collect_expert_trajectories
+    from .data import collect_expert_trajectories
 
     env = gym.make(env_id, **env_kwargs)
     count = env.unwrapped.num_tasks() if tasks is None else tasks
@@ -118,8 +118,8 @@ def collect(
     rollouts_per_task: int = 1,
 ) -> int:
     """Play ``episodes`` episodes of ``env_id`` with a named policy, append them to ``out``, print a summary."""
-    from .progress.collect import collect_trajectories
-    from .progress.policies import make_policy
+    from .data.collect import collect_trajectories
+    from .data.policies import make_policy
 
     env = gym.make(env_id, **env_kwargs)
     policy = make_policy(policy_name, env, epsilon=epsilon, seed=seed)
@@ -149,7 +149,8 @@ def train_estimator_command(
     same trajectories (see :mod:`spa_gym.progress.pretrain`), saved in ``out/backbone``.
     ``task_prior`` reads c_0 before the first action (see :mod:`spa_gym.progress.estimator`).
     """
-    from .progress import ProgressEstimator, read_trajectories, train_estimator
+    from .data import read_trajectories
+    from .progress import ProgressEstimator, train_estimator
     from .training import lora_config, resolve_model
     from .progress.pretrain import pretrain_backbone
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .agents.rollout import Evaluation, evaluate
 from .pipeline import AGENTS
-from .progress.trajectories import Trajectory, read_trajectories
+from .data.trajectories import Trajectory, read_trajectories
 
 
 def sign_test(only_first: int, only_second: int) -> float:

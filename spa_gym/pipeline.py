@@ -32,15 +32,8 @@ from .agents.policy import LLMPolicy
 from .agents.ppo import PPOArgs, PPOTrainer, sample_task_indices
 from .agents.rollout import Evaluation, evaluate, play_episodes
 from .agents.sft import SFTArgs, train_sft
-from .progress import (
-    ESTIMATOR_RECIPES,
-    ProgressEstimator,
-    TrajectoryWriter,
-    collect_expert_trajectories,
-    get_redistributor,
-    read_trajectories,
-    train_estimator,
-)
+from .data import TrajectoryWriter, collect_expert_trajectories, read_trajectories
+from .progress import ESTIMATOR_RECIPES, ProgressEstimator, get_redistributor, train_estimator
 from .progress.pretrain import pretrain_backbone
 from .training import checkpoint_activations, lora_config, model_defaults, resolve_model
 

@@ -30,7 +30,7 @@ def test_ranking_metrics_exact_values() -> None:
 
 
 def test_new_estimator_starts_with_zero_contributions() -> None:
-    from spa_gym.progress import Trajectory
+    from spa_gym.data import Trajectory
 
     walk = Trajectory("e", "t", "put a mug in sinkbasin", "You are in the middle of a room.")
     walk.add_step("look", "ok", 0.0, True)

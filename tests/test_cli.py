@@ -59,7 +59,7 @@ def test_console_script_help_runs() -> None:
 
 
 def test_expert_export_writes_trajectories(tmp_path, capsys) -> None:
-    from spa_gym.progress import read_trajectories
+    from spa_gym.data import read_trajectories
 
     out = tmp_path / "expert.jsonl"
     code = main(["expert", "SPA-ALFWorld-v0", "--out", str(out), "--tasks", "5", "--env-arg", "split=valid_unseen"])
@@ -72,7 +72,8 @@ def test_expert_export_writes_trajectories(tmp_path, capsys) -> None:
 
 
 def test_collect_then_train_estimator_end_to_end(tmp_path, capsys) -> None:
-    from spa_gym.progress import ProgressEstimator, read_trajectories
+    from spa_gym.data import read_trajectories
+    from spa_gym.progress import ProgressEstimator
 
     data = tmp_path / "walks.jsonl"
     assert main(["collect", "--env", "SPA-ALFWorld-v0", "--policy", "noisy-expert", "--episodes", "12",

@@ -7,9 +7,9 @@ import pytest
 
 import spa_gym  # noqa: F401
 from spa_gym.cli import main
-from spa_gym.progress import read_trajectories
-from spa_gym.progress.collect import collect_expert_trajectories, collect_trajectories, expert_episode
-from spa_gym.progress.policies import (
+from spa_gym.data import read_trajectories
+from spa_gym.data.collect import collect_expert_trajectories, collect_trajectories, expert_episode
+from spa_gym.data.policies import (
     ExpertPolicy,
     NoisyExpertPolicy,
     RandomPolicy,
@@ -167,8 +167,8 @@ def test_cli_collect_bad_policy_exits_2(tmp_path, capsys, policy, message) -> No
 def test_rollouts_per_task_repeat_each_drawn_task() -> None:
     import gymnasium as gym
 
-    from spa_gym.progress.collect import collect_trajectories
-    from spa_gym.progress.policies import make_policy
+    from spa_gym.data.collect import collect_trajectories
+    from spa_gym.data.policies import make_policy
 
     env = gym.make("SPA-ALFWorld-v0", split="valid_seen", max_episode_steps=5)
     walks = collect_trajectories(env, make_policy("random", env, seed=0), episodes=7, seed=3, rollouts_per_task=3)

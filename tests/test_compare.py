@@ -9,7 +9,7 @@ import pytest
 
 from spa_gym.cli import main
 from spa_gym.compare import comparison_report, sign_test
-from spa_gym.progress import Trajectory, TrajectoryWriter
+from spa_gym.data import Trajectory, TrajectoryWriter
 
 
 def _run(folder: Path, wins: dict[str, list[bool]], preset: str = "cpu") -> Path:

@@ -10,13 +10,8 @@ import torch
 
 import spa_gym  # noqa: F401
 from conftest import PicklePayload, untrained_but_varied
-from spa_gym.progress import (
-    EstimatorTrainingArgs,
-    ProgressEstimator,
-    Trajectory,
-    get_redistributor,
-    train_estimator,
-)
+from spa_gym.data import Trajectory
+from spa_gym.progress import EpisodeScorer, EstimatorTrainingArgs, ProgressEstimator, get_redistributor, train_estimator
 from spa_gym.progress.transcript import ACTION, OBSERVATION
 from spa_gym.training import tiny_model_path
 
@@ -57,7 +52,7 @@ def test_reads_the_head_at_each_action_end(estimator: ProgressEstimator) -> None
 def test_incremental_scoring_equals_one_pass(estimator: ProgressEstimator) -> None:
     walk = random_walk(1)
     [one_pass] = estimator.score([walk])
-    scorer = estimator.scorer(walk.task, walk.initial_observation)
+    scorer = EpisodeScorer(estimator, walk.task, walk.initial_observation)
     incremental = []
     for step in walk.steps:
         incremental.append(scorer.score_action(step.action))
@@ -220,7 +215,7 @@ def test_training_with_prior_prefix_and_linear_schedule_resumes_exactly(tmp_path
 
 
 def test_atomic_save_keeps_a_whole_folder_through_a_crash(tmp_path) -> None:
-    from spa_gym.progress.checkpoints import recover_folder, save_atomically
+    from spa_gym.training.checkpoints import recover_folder, save_atomically
 
     folder = tmp_path / "checkpoint"
     save_atomically(folder, lambda d: (d.mkdir(), (d / "a").write_text("1")))
@@ -276,7 +271,7 @@ def _truncate(path) -> None:
 ], ids=["config-garbage", "config-keys", "config-list", "config-version", "head-truncated", "head-garbage",
         "head-missing", "weights-truncated", "weights-missing", "model-config", "tokenizer", "backbone-missing"])
 def test_a_corrupted_estimator_folder_gives_one_error_naming_it(tmp_path, damage) -> None:
-    from spa_gym.progress.checkpoints import CheckpointError
+    from spa_gym.training.checkpoints import CheckpointError
 
     folder = tmp_path / "estimator"
     ProgressEstimator.from_backbone(tiny_model_path(), seed=0).save_pretrained(folder)

@@ -92,7 +92,8 @@ def test_pipeline_estimator_stage_follows_the_recipe_and_spa_weights_override_th
     import shutil
 
     from spa_gym.pipeline import Pipeline, RunConfig
-    from spa_gym.progress import ProgressEstimator, TrajectoryWriter, collect_trajectories, make_policy
+    from spa_gym.data import TrajectoryWriter, collect_trajectories, make_policy
+    from spa_gym.progress import ProgressEstimator
 
     out = tmp_path / "run"
     config = RunConfig(preset="smoke", estimator_recipe="prior", alpha=0.2)

@@ -105,7 +105,7 @@ def test_conversation_closes_a_cut_action_with_the_turn_end(policy: LLMPolicy) -
     lambda f: (f / "model" / "model.safetensors").unlink(),
 ], ids=["config", "value-head", "weights", "weights-missing"])
 def test_a_corrupted_policy_folder_gives_one_error_naming_it(tmp_path, damage) -> None:
-    from spa_gym.progress.checkpoints import CheckpointError
+    from spa_gym.training.checkpoints import CheckpointError
 
     folder = tmp_path / "policy"
     LLMPolicy.from_pretrained(tiny_model_path()).save_pretrained(folder)

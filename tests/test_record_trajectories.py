@@ -5,7 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 
 import spa_gym  # noqa: F401
-from spa_gym.progress import read_trajectories
+from spa_gym.data import read_trajectories
 from spa_gym.wrappers import RecordTrajectories
 
 

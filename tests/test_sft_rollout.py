@@ -14,7 +14,7 @@ from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.prompts import parse_action
 from spa_gym.agents.rollout import evaluate, mean_interval, play_episodes, wilson_interval
 from spa_gym.agents.sft import SFTArgs, SFTExample, sft_batches, sft_examples, train_sft
-from spa_gym.progress import Trajectory, collect_expert_trajectories
+from spa_gym.data import Trajectory, collect_expert_trajectories
 from spa_gym.training import tiny_model_path
 
 

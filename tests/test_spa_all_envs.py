@@ -7,13 +7,8 @@ import pytest
 
 import spa_gym  # noqa: F401
 from conftest import untrained_but_varied
-from spa_gym.progress import (
-    ProgressEstimator,
-    collect_expert_trajectories,
-    collect_trajectories,
-    get_redistributor,
-    make_policy,
-)
+from spa_gym.data import collect_expert_trajectories, collect_trajectories, make_policy
+from spa_gym.progress import ProgressEstimator, get_redistributor
 from spa_gym.training import tiny_model_path
 from spa_gym.wrappers import SPARewardWrapper
 

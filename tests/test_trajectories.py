@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from spa_gym.progress import Trajectory, TrajectoryWriter, read_trajectories
+from spa_gym.data import Trajectory, TrajectoryWriter, read_trajectories
 
 
 def walk(task: str) -> Trajectory:

@@ -32,7 +32,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from ..progress.checkpoints import load_state, recover_folder, save_with_state
+from ..training.checkpoints import load_state, recover_folder, save_with_state
 from ..progress.redistribute import Redistributor
 from .policy import LLMPolicy
 from .ppo_math import (

@@ -3,7 +3,7 @@
 Every env runs one episode; at each round the policy generates the next turn for all live
 episodes in one batch, the action is parsed from the text and sent to the env. Each episode
 keeps its exact token ids and action spans (:class:`~.conversation.TokenConversation`) for
-training, and its :class:`~spa_gym.progress.trajectories.Trajectory` (raw model output included).
+training, and its :class:`~spa_gym.data.trajectories.Trajectory` (raw model output included).
 
 Example:
     >>> import gymnasium as gym, spa_gym
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import gymnasium as gym
 
-from ..progress.trajectories import Trajectory
+from ..data.trajectories import Trajectory
 from .conversation import TokenConversation
 from .incremental import IncrementalGenerator
 from .policy import LLMPolicy

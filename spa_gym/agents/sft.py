@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..progress.schedules import check_schedule, make_scheduler
-from ..progress.trajectories import Trajectory
+from ..training.schedules import check_schedule, make_scheduler
+from ..data.trajectories import Trajectory
 from .conversation import TokenConversation
 from .policy import Generation, LLMPolicy
 from .prompts import build_messages, format_assistant, get_prompt
@@ -45,7 +45,7 @@ class SFTArgs:
     #: Batch conversations of similar length (shuffled batch order): less padding, same examples per
     #: epoch. Off gives uniformly shuffled batches.
     group_by_length: bool = True
-    schedule: str = "constant"  # or "linear": decay to 0 over the run (see progress.schedules)
+    schedule: str = "constant"  # or "linear": decay to 0 over the run (see training.schedules)
     #: Keep only the last k turns in each turn's context (play the agent with the same window);
     #: None: the whole history, as SPA-RL does.
     history_window: int | None = None

@@ -2,7 +2,7 @@
 
 ``c_t = head(h_t)`` where ``h_t`` is the backbone's last hidden state at the last token of action
 ``t`` (see :mod:`.transcript` for the layout). A whole trajectory is scored in one forward pass,
-and :class:`EpisodeScorer` scores an episode as it unfolds with a KV cache, so each step costs
+and :class:`~.batch_scorer.EpisodeScorer` scores an episode as it unfolds with a KV cache, so each step costs
 only its new tokens. ``save_pretrained`` / ``from_pretrained`` work like transformers' (safetensors).
 
 With ``task_prior=True`` the head is also read once at the end of the opening segment (task and
@@ -14,7 +14,7 @@ no action's doing and is never a reward; :meth:`ProgressEstimator.priors` reads 
 
 Example:
     >>> from spa_gym.training.tiny import tiny_model_path
-    >>> from spa_gym.progress.trajectories import Trajectory
+    >>> from spa_gym.data.trajectories import Trajectory
     >>> estimator = ProgressEstimator.from_backbone(tiny_model_path())
     >>> walk = Trajectory("SPA-ALFWorld-v0", "t", "put a mug in sinkbasin", "You are in the middle of a room.")
     >>> walk.add_step("look", "You are in the middle of a room.", 0.0, True)
@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,12 +34,9 @@ import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
-from .checkpoints import is_lora, load_head, load_model, loading, read_config, save_head, save_model, write_config
+from ..data.trajectories import Trajectory
+from ..training.checkpoints import is_lora, load_head, load_model, loading, read_config, save_head, save_model, write_config
 from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
-from .trajectories import Trajectory
-
-if TYPE_CHECKING:
-    from .batch_scorer import EpisodeScorer
 
 CONFIG_FILE = "spa_estimator.json"
 HEAD_FILE = "head.safetensors"
@@ -150,12 +146,6 @@ class ProgressEstimator(nn.Module):
         if not self.task_prior:
             return [0.0] * len(trajectories)
         return self.score_with_priors(trajectories, batch_size)[1]
-
-    def scorer(self, task: str, observation: str) -> EpisodeScorer:
-        """An incremental (KV-cached) scorer for an episode that starts with ``task`` and ``observation``."""
-        from .batch_scorer import EpisodeScorer
-
-        return EpisodeScorer(self, task, observation)
 
     # -- persistence ----------------------------------------------------------------------------
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> None:

@@ -11,7 +11,7 @@ alone, with the estimator's own transcript layout (:mod:`.transcript`):
 
 Example:
     >>> import tempfile
-    >>> from spa_gym.progress.trajectories import Trajectory
+    >>> from spa_gym.data.trajectories import Trajectory
     >>> from spa_gym.training.tiny import tiny_model_path
     >>> walk = Trajectory("SPA-ALFWorld-v0", "t", "put a mug in sinkbasin", "You are in the middle of a room.")
     >>> walk.add_step("look", "You are in the middle of a room.", 0.0, True)
@@ -32,7 +32,7 @@ from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
-from .trajectories import Trajectory
+from ..data.trajectories import Trajectory
 
 
 def _labels(batch: Sequence[EncodedTrajectory], input_ids: torch.Tensor, targets: str) -> torch.Tensor:

@@ -15,7 +15,7 @@ benchmarks can swap them:
   the last step unless ``keep_final_reward=False``.
 
 Example:
-    >>> from spa_gym.progress.trajectories import Trajectory
+    >>> from spa_gym.data.trajectories import Trajectory
     >>> walk = Trajectory("env", "t", "task", "obs")
     >>> walk.add_step("a", "o", 0.0, True); walk.add_step("b", "o", 1.0, False)
     >>> get_redistributor("uniform")([walk])
@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from .trajectories import Trajectory
+from ..data.trajectories import Trajectory
 
 NAMES = ("sparse", "uniform", "outcome-broadcast", "spa")
 

@@ -16,7 +16,7 @@ end marker whose next token is uninformative (also when the value is read after 
 An estimator with a task prior also reads c_0 at the opening's last token (``opening_end``).
 
 Example:
-    >>> from spa_gym.progress.trajectories import Trajectory
+    >>> from spa_gym.data.trajectories import Trajectory
     >>> class Words:  # any tokenizer with __call__(text, add_special_tokens=False) works
     ...     bos_token_id = None
     ...     def __call__(self, text, add_special_tokens=False):
@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 
-from .trajectories import Trajectory
+from ..data.trajectories import Trajectory
 
 TASK, ACTION, OBSERVATION, END = "<|task|>", "<|action|>", "<|observation|>", "<|end|>"
 

@@ -1,10 +1,12 @@
-"""Training plumbing below the SPA core: models by name (tiny, SmolLM2, any folder) and their defaults.
+"""Training plumbing below the SPA core: models by name, checkpoints, schedules, memory savers.
 
 - :mod:`.models`: :func:`resolve_model` turns ``"tiny"``, ``"smollm2-135m"`` or a folder into a
   transformers folder; :func:`model_defaults` gives LoRA and learning-rate defaults per kind.
 - :mod:`.tiny`: the tiny word-level model built locally from an env's own text.
 - :mod:`.kv_cache`: the KV-cache keyword of this transformers version.
 - :mod:`.activations`: activation checkpointing.
+- :mod:`.checkpoints`: model, head and training-state files (safe loading, atomic saves, one-line errors).
+- :mod:`.schedules`: learning-rate schedules.
 """
 
 from .activations import checkpoint_activations

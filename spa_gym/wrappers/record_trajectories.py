@@ -1,4 +1,4 @@
-"""A wrapper that records every episode as a :class:`~spa_gym.progress.trajectories.Trajectory`."""
+"""A wrapper that records every episode as a :class:`~spa_gym.data.trajectories.Trajectory`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from ..progress.trajectories import Trajectory, TrajectoryWriter
+from ..data.trajectories import Trajectory, TrajectoryWriter
 
 
 class RecordTrajectories(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorArgs):

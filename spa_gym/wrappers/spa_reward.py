@@ -55,7 +55,7 @@ class SPARewardWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstruc
             self._check_vocabulary(obs)
             self._checked = True
         self.estimator.eval()
-        self._scorer = self.estimator.scorer(info["task"], obs)
+        self._scorer = EpisodeScorer(self.estimator, info["task"], obs)
         return obs, info
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:

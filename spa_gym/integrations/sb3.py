@@ -27,7 +27,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .wrappers import AdmissibleActionsDiscrete, HashedTextObservation, TaskSubset
+from ..wrappers import TaskSubset
+from .admissible_discrete import AdmissibleActionsDiscrete
+from .hashed_text_observation import HashedTextObservation
 
 
 def make_sb3_env(
@@ -65,8 +67,8 @@ def make_sb3_env(
         if tasks is not None:
             env = TaskSubset(env, tasks)
         if estimator is not None:
-            from .progress import ProgressEstimator
-            from .wrappers import SPARewardWrapper
+            from ..progress import ProgressEstimator
+            from ..wrappers import SPARewardWrapper
 
             model = ProgressEstimator.from_pretrained(estimator) if isinstance(estimator, (str, os.PathLike)) else estimator
             env = SPARewardWrapper(env, model, alpha=alpha, beta=beta, keep_final_reward=keep_final_reward)

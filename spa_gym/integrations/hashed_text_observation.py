@@ -6,7 +6,7 @@ in order:
 1. the observation text: hashed bag of words and word bigrams (``text_features`` values);
 2. the task (``info["task"]``): the same, ``task_features`` values;
 3. for each of the ``max_actions`` candidate commands (slot ``i`` is what action index ``i`` sends,
-   see :class:`~spa_gym.wrappers.AdmissibleActionsDiscrete`): its hashed words
+   see :class:`~spa_gym.integrations.AdmissibleActionsDiscrete`): its hashed words
    (``action_features`` values), then the share of its words that occur in the task, the share
    that occur in the observation, and 1.0 for a live slot. Empty slots are all zeros.
 
@@ -69,7 +69,7 @@ class HashedTextObservation(gym.Wrapper[np.ndarray, Any, str, Any], gym.utils.Re
 
     Example:
         >>> import gymnasium as gym, spa_gym
-        >>> from spa_gym.wrappers import AdmissibleActionsDiscrete
+        >>> from spa_gym.integrations import AdmissibleActionsDiscrete
         >>> env = HashedTextObservation(AdmissibleActionsDiscrete(gym.make("SPA-ALFWorld-v0"), max_actions=8))
         >>> obs, info = env.reset(seed=0)
         >>> obs.shape == env.observation_space.shape == (256 + 128 + 8 * (32 + 3),)

@@ -48,7 +48,7 @@ _NUMBER = re.compile(r"\d+")
 
 @runtime_checkable
 class Policy(Protocol):
-    """What :func:`~spa_gym.progress.collect.play_episode` needs from a policy.
+    """What :func:`~spa_gym.data.collect.play_episode` needs from a policy.
 
     ``__call__`` may return ``None`` to give up: the episode then ends there and is recorded as
     it stands (only :class:`ExpertPolicy` with ``stop_when_stuck=True`` does this).

@@ -17,7 +17,7 @@ Padding and overflow:
 - an empty list (rare; e.g. a page with nothing to click): index 0 is left unmasked and sends
   ``padding_action``, because a mask with no live action breaks masked sampling.
 
-Observations stay text: put :class:`~spa_gym.wrappers.HashedTextObservation` around this wrapper for
+Observations stay text: put :class:`~spa_gym.integrations.HashedTextObservation` around this wrapper for
 a numeric observation.
 """
 

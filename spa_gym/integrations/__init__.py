@@ -1,0 +1,14 @@
+"""Adapters for RL libraries: spa-gym's text envs in the spaces and loops each library expects.
+
+- :mod:`.sb3`: :func:`~.sb3.make_sb3_env` for stable-baselines3 / sb3-contrib (``pip install "spa-gym[sb3]"``).
+- :class:`AdmissibleActionsDiscrete`: the admissible commands as ``Discrete(K)`` with ``action_masks()``.
+- :class:`HashedTextObservation`: the text observation as a fixed-size ``Box`` of hashed features.
+
+The two wrappers need only Gymnasium; the libraries themselves are imported by the modules that
+serve them, never by ``import spa_gym``.
+"""
+
+from .admissible_discrete import AdmissibleActionsDiscrete
+from .hashed_text_observation import HashedTextObservation
+
+__all__ = ["AdmissibleActionsDiscrete", "HashedTextObservation"]
