@@ -71,7 +71,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 import spa_gym  # noqa: F401
 from spa_gym.envs.alfworld.expert import plan_length
 from spa_gym.data import collect_expert_trajectories, collect_trajectories, make_policy
-from spa_gym.progress import ESTIMATOR_RECIPES, ProgressEstimator, train_estimator
+from spa_gym.progress import ESTIMATOR_RECIPES, ProgressEstimator, SPAReward, train_estimator
 from spa_gym.progress.pretrain import pretrain_backbone
 from spa_gym.training import tiny_model_path
 from spa_gym.integrations.sb3 import make_sb3_env, success_rate
@@ -144,7 +144,8 @@ class SuccessCurve(BaseCallback):
 
 def train_once(tasks: list[int], estimator: ProgressEstimator | None, seed: int, budget: int,
                eval_every: int, alpha: float = 1.0) -> dict:
-    make_train = make_sb3_env(tasks=tasks, max_episode_steps=LIMIT, estimator=estimator, alpha=alpha, beta=0.0)
+    make_train = make_sb3_env(tasks=tasks, max_episode_steps=LIMIT, estimator=estimator,
+                              reward=SPAReward(alpha=alpha, beta=0.0))
     make_eval = make_sb3_env(tasks=tasks, max_episode_steps=LIMIT)
     venv = DummyVecEnv([make_train] * 4)
     model = MaskablePPO("MlpPolicy", venv, n_steps=256, batch_size=256, ent_coef=0.01, seed=seed)

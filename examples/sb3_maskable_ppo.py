@@ -15,6 +15,7 @@ from sb3_contrib import MaskablePPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from spa_gym.integrations.sb3 import make_sb3_env, success_rate
+from spa_gym.progress import SPAReward
 
 #: Train tasks of SPA-ALFWorld-v0 whose expert plan is at most 4 commands.
 TASKS = [4, 5, 13, 20]
@@ -27,7 +28,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    make_env = make_sb3_env("SPA-ALFWorld-v0", tasks=TASKS, max_episode_steps=20, estimator=args.estimator, beta=0.0)
+    make_env = make_sb3_env("SPA-ALFWorld-v0", tasks=TASKS, max_episode_steps=20, estimator=args.estimator,
+                            reward=SPAReward(beta=0.0))
     model = MaskablePPO("MlpPolicy", DummyVecEnv([make_env] * 4), n_steps=256, batch_size=256, ent_coef=0.01,
                         seed=args.seed, verbose=1)
     model.learn(args.steps)

@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "EstimatorTrainingArgs": "spa_gym.progress",
     "train_estimator": "spa_gym.progress",
     "get_redistributor": "spa_gym.progress",
+    "SPAReward": "spa_gym.progress",
     "Trajectory": "spa_gym.data",
     "TrajectoryWriter": "spa_gym.data",
     "read_trajectories": "spa_gym.data",

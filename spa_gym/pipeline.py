@@ -33,14 +33,14 @@ from .agents.ppo import PPOArgs, PPOTrainer, sample_task_indices
 from .agents.rollout import Evaluation, evaluate, play_episodes
 from .agents.sft import SFTArgs, train_sft
 from .data import TrajectoryWriter, collect_expert_trajectories, read_trajectories
-from .progress import ESTIMATOR_RECIPES, ProgressEstimator, get_redistributor, train_estimator
+from .progress import ESTIMATOR_RECIPES, ProgressEstimator, SPAReward, get_redistributor, train_estimator
 from .progress.pretrain import pretrain_backbone
 from .training import checkpoint_activations, lora_config, model_defaults, resolve_model
 
 
 @dataclass(frozen=True)
 class Preset:
-    """Budgets of a pipeline run."""
+    """What a pipeline run spends and how it trains: budgets, model, precision, prompt style, SPA's weights."""
 
     expert_tasks: int
     sft_epochs: int
@@ -61,8 +61,7 @@ class Preset:
     #: grounding term. With the demonstrations the estimator fits R easily, but by telling expert
     #: transcripts from the agent's: on the tiny ALFWorld preset (3 seeds) SPA PPO did no better.
     estimator_on_demos: bool = False
-    alpha: float = 1.0
-    beta: float = 0.5
+    spa_reward: SPAReward = SPAReward()
     dtype: str = "float32"  # the weights' dtype
     #: Dtype of training passes under ``torch.autocast`` (None: the weights' own). bfloat16 trains
     #: ~2.5x faster on CPUs with AVX512-BF16, while generation is ~2x faster in float32 weights.
@@ -161,8 +160,10 @@ class Pipeline:
         benchmark_limit = gym.spec(config.env_id).max_episode_steps or preset.max_steps
         self.preset = replace(preset, max_steps=min(preset.max_steps, benchmark_limit),
                               max_new_tokens=max(preset.max_new_tokens, self.setup.min_new_tokens),
-                              alpha=preset.alpha if config.alpha is None else config.alpha,
-                              beta=preset.beta if config.beta is None else config.beta)
+                              spa_reward=replace(
+                                  preset.spa_reward,
+                                  alpha=preset.spa_reward.alpha if config.alpha is None else config.alpha,
+                                  beta=preset.spa_reward.beta if config.beta is None else config.beta))
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if preset.tuned_for not in (None, config.env_id):
             warnings.warn(f"preset {config.preset} was tuned for {preset.tuned_for} (step limit {preset.max_steps}); "
@@ -276,15 +277,14 @@ class Pipeline:
         args = PPOArgs(iterations=self.preset.ppo_iterations, batch_size=self.preset.ppo_envs,
                        mini_batch_size=max(1, self.preset.ppo_envs // 4), gradient_accumulation_steps=1,
                        lr=self.preset.ppo_lr, ppo_epochs=self.preset.ppo_epochs, temperature=self.preset.temperature,
-                       redistributor=rewards, style=self.preset.style,
+                       style=self.preset.style,
                        max_new_tokens=self.preset.max_new_tokens, seed=self.config.seed)
         history = out / "ppo_history.json"
         if history.is_file() and len(json.loads(history.read_text())["history"]) >= args.iterations:
             return out
         if rewards == "spa":
             estimator = ProgressEstimator.from_pretrained(self.out / "estimator" / "best").to(self.device)
-            redistributor = get_redistributor("spa", estimator=estimator, alpha=self.preset.alpha,
-                                              beta=self.preset.beta)
+            redistributor = get_redistributor("spa", estimator=estimator, reward=self.preset.spa_reward)
         else:
             redistributor = get_redistributor(rewards)
         envs = [self._env("train") for _ in range(self.preset.ppo_envs)]
@@ -328,7 +328,7 @@ class Pipeline:
             "",
             f"Evaluated greedily on the first {self.preset.eval_episodes} tasks of {self.eval_split} "
             f"(step limit {self.preset.max_steps}); 95% intervals (Wilson for rates). SPA rewards: estimator "
-            f"recipe {self.config.estimator_recipe}, alpha {self.preset.alpha}, beta {self.preset.beta}.",
+            f"recipe {self.config.estimator_recipe}, alpha {self.preset.spa_reward.alpha}, beta {self.preset.spa_reward.beta}.",
             "",
             "| agent | episodes | success rate | average reward | grounding accuracy |",
             "|---|---|---|---|---|",

@@ -11,7 +11,14 @@ import torch
 import spa_gym  # noqa: F401
 from conftest import PicklePayload, untrained_but_varied
 from spa_gym.data import Trajectory
-from spa_gym.progress import EpisodeScorer, EstimatorTrainingArgs, ProgressEstimator, get_redistributor, train_estimator
+from spa_gym.progress import (
+    EpisodeScorer,
+    EstimatorTrainingArgs,
+    ProgressEstimator,
+    SPAReward,
+    get_redistributor,
+    train_estimator,
+)
 from spa_gym.progress.transcript import ACTION, OBSERVATION
 from spa_gym.training import tiny_model_path
 
@@ -132,12 +139,16 @@ def test_redistributors_exact_values(estimator: ProgressEstimator) -> None:
     assert get_redistributor("outcome-broadcast", beta=0.5)([a, b, c]) == [[1.5, 1.0, 1.5], [-0.5], [1.0]]
     walk = random_walk(6, steps=3)
     [cs] = estimator.score([walk])
-    spa = get_redistributor("spa", estimator=estimator, alpha=2.0, beta=0.5)([walk])[0]
+    spa = get_redistributor("spa", estimator=estimator, reward=SPAReward(alpha=2.0, beta=0.5))([walk])[0]
     expected = [2.0 * c + 0.5 * s.grounded for c, s in zip(cs, walk.steps)]
     expected[-1] += walk.final_reward
     assert spa == pytest.approx(expected)
-    no_final = get_redistributor("spa", estimator=estimator, keep_final_reward=False)([walk])[0]
+    no_final = get_redistributor("spa", estimator=estimator, reward=SPAReward(keep_final_reward=False))([walk])[0]
     assert no_final == pytest.approx([c + 0.5 * s.grounded for c, s in zip(cs, walk.steps)])
+    assert [get_redistributor(name, estimator=estimator).describe() if name == "spa" else
+            get_redistributor(name).describe() for name in ("sparse", "outcome-broadcast", "spa")] == [
+        {"name": "sparse"}, {"name": "outcome-broadcast", "beta": 0.5},
+        {"name": "spa", "alpha": 1.0, "beta": 0.5, "keep_final_reward": True}]
     with pytest.raises(ValueError, match="unknown redistributor"):
         get_redistributor("dense")
     with pytest.raises(ValueError, match="needs estimator"):

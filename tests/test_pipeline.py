@@ -12,7 +12,7 @@ from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.ppo import PPOArgs, PPOTrainer, make_batch, sample_task_indices
 from spa_gym.agents.rollout import play_episodes
 from spa_gym.cli import main
-from spa_gym.progress import get_redistributor
+from spa_gym.progress import SPAReward, get_redistributor
 from spa_gym.training import tiny_model_path
 
 
@@ -62,7 +62,8 @@ def test_spa_gym_run_smoke_preset_end_to_end_and_resume(tmp_path, capsys) -> Non
     sparse = json.loads((out / "ppo-sparse" / "ppo_history.json").read_text())
     spa = json.loads((out / "ppo-spa" / "ppo_history.json").read_text())
     assert len(sparse["history"]) == len(spa["history"]) == 1
-    assert sparse["args"]["seed"] == spa["args"]["seed"] and sparse["args"]["redistributor"] == "sparse"
+    assert sparse["args"]["seed"] == spa["args"]["seed"] and sparse["rewards"] == {"name": "sparse"}
+    assert spa["rewards"] == {"name": "spa", "alpha": 1.0, "beta": 0.5, "keep_final_reward": True}
     stages = ["sft/spa_policy.json", "explore.jsonl", "estimator/best/spa_estimator.json",
               "ppo-sparse/ppo_history.json", "ppo-spa/ppo_history.json", "eval-sft.jsonl", "eval-ppo-sparse.jsonl"]
     written = {name: (out / name).stat().st_mtime_ns for name in stages}
@@ -98,7 +99,7 @@ def test_pipeline_estimator_stage_follows_the_recipe_and_spa_weights_override_th
     out = tmp_path / "run"
     config = RunConfig(preset="smoke", estimator_recipe="prior", alpha=0.2)
     pipeline = Pipeline(out, config)
-    assert (pipeline.preset.alpha, pipeline.preset.beta) == (0.2, 0.5)
+    assert pipeline.preset.spa_reward == SPAReward(alpha=0.2, beta=0.5)
     shutil.copytree(tiny_model_path(), out / "sft" / "model")  # stands in for the SFT agent's model
     env = gym.make("SPA-ALFWorld-v0", max_episode_steps=6)
     for name, epsilon in (("explore.jsonl", 0.9), ("experts.jsonl", 0.0)):

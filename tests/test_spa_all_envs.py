@@ -8,7 +8,7 @@ import pytest
 import spa_gym  # noqa: F401
 from conftest import untrained_but_varied
 from spa_gym.data import collect_expert_trajectories, collect_trajectories, make_policy
-from spa_gym.progress import ProgressEstimator, get_redistributor
+from spa_gym.progress import ProgressEstimator, SPAReward, get_redistributor
 from spa_gym.training import tiny_model_path
 from spa_gym.wrappers import SPARewardWrapper
 
@@ -33,7 +33,7 @@ def test_the_env_tiny_model_knows_the_env_words(env_and_estimator):
 
 def test_wrapper_rewards_equal_one_pass_scores(env_and_estimator):
     env_id, estimator = env_and_estimator
-    env = SPARewardWrapper(gym.make(env_id, split=ENVS[env_id]), estimator, alpha=1.0, beta=0.5)
+    env = SPARewardWrapper(gym.make(env_id, split=ENVS[env_id]), estimator, SPAReward(alpha=1.0, beta=0.5))
     obs, info = env.reset(options={"task_index": 5})
     actions, rewards, infos = ["do a little dance"], [], []
     while True:
@@ -59,7 +59,7 @@ def test_noisy_expert_walks_redistribute(env_and_estimator):
     env = gym.make(env_id, split=ENVS[env_id])
     walks = collect_trajectories(env, make_policy("noisy-expert", env, epsilon=0.5, seed=0), 6, seed=0)
     assert any(not s.grounded for w in walks for s in w.steps)
-    spa = get_redistributor("spa", estimator=estimator, alpha=1.0, beta=0.5)(walks)
+    spa = get_redistributor("spa", estimator=estimator, reward=SPAReward(alpha=1.0, beta=0.5))(walks)
     scores = estimator.score(walks)
     for walk, rewards, contributions in zip(walks, spa, scores):
         assert len(rewards) == len(walk.steps)

@@ -10,7 +10,7 @@ import pytest
 
 import spa_gym  # noqa: F401
 from conftest import untrained_but_varied
-from spa_gym.progress import ProgressEstimator
+from spa_gym.progress import ProgressEstimator, SPAReward
 from spa_gym.training import tiny_model_path
 from spa_gym.progress.batch_scorer import BatchScorer
 from spa_gym.wrappers import SPARewardVectorWrapper, SPARewardWrapper
@@ -27,10 +27,10 @@ def test_vector_rewards_equal_single_env_rewards(estimator: ProgressEstimator, m
     envs = SPARewardVectorWrapper(
         gym.make_vec("SPA-ALFWorld-v0", num_envs=n, vectorization_mode=mode, split="valid_seen",
                      max_episode_steps=limit),
-        estimator, alpha=1.5, beta=0.25,
+        estimator, SPAReward(alpha=1.5, beta=0.25),
     )
     singles = [SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen", max_episode_steps=limit), estimator,
-                                alpha=1.5, beta=0.25) for _ in range(n)]
+                                SPAReward(alpha=1.5, beta=0.25)) for _ in range(n)]
     obs, infos = envs.reset(seed=[10, 11, 12])
     single_infos = [s.reset(seed=10 + i)[1] for i, s in enumerate(singles)]
     assert list(obs) == [s.unwrapped._last_observation for s in singles]

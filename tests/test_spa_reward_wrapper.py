@@ -9,7 +9,7 @@ import spa_gym  # noqa: F401
 from conftest import untrained_but_varied
 from spa_gym.envs.base import TextEnv
 from spa_gym.data import Trajectory
-from spa_gym.progress import ProgressEstimator
+from spa_gym.progress import ProgressEstimator, SPAReward
 from spa_gym.training import tiny_model_path
 from spa_gym.wrappers import SPARewardWrapper
 
@@ -27,7 +27,7 @@ def prior_estimator() -> ProgressEstimator:
 @pytest.mark.parametrize("name", ["estimator", "prior_estimator"])
 def test_dense_reward_and_info(name: str, request: pytest.FixtureRequest) -> None:
     estimator: ProgressEstimator = request.getfixturevalue(name)
-    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen"), estimator, alpha=2.0, beta=0.25)
+    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen"), estimator, SPAReward(alpha=2.0, beta=0.25))
     obs, info = env.reset(options={"task_index": 7})
     walk = Trajectory("SPA-ALFWorld-v0", info["task_id"], info["task"], obs)
     rewards, infos = [], []
@@ -49,7 +49,7 @@ def test_dense_reward_and_info(name: str, request: pytest.FixtureRequest) -> Non
 
 
 def test_without_final_reward_the_win_adds_nothing(estimator: ProgressEstimator) -> None:
-    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen"), estimator, keep_final_reward=False)
+    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen"), estimator, SPAReward(keep_final_reward=False))
     env.reset(options={"task_index": 0})
     while (command := env.unwrapped.expert_action()) is not None:
         _, reward, terminated, _, info = env.step(command)
@@ -58,8 +58,8 @@ def test_without_final_reward_the_win_adds_nothing(estimator: ProgressEstimator)
 
 
 def test_non_str_action_and_constructor_args(estimator: ProgressEstimator) -> None:
-    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0"), estimator, alpha=3.0)
-    assert env._saved_kwargs["alpha"] == 3.0 and env._saved_kwargs["estimator"] is estimator
+    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0"), estimator, SPAReward(alpha=3.0))
+    assert env._saved_kwargs["reward"] == SPAReward(alpha=3.0) and env._saved_kwargs["estimator"] is estimator
     env.reset(seed=0)
     with pytest.raises(TypeError, match="actions as str"):
         env.step(3)

@@ -15,8 +15,8 @@ One iteration, every detail visible:
 
 Example:
     >>> args = PPOArgs(batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1)
-    >>> args.redistributor
-    'sparse'
+    >>> args.batch_size // args.mini_batch_size  # optimizer steps per PPO epoch
+    2
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from ..training.checkpoints import load_state, recover_folder, save_with_state
 from ..progress.redistribute import Redistributor
+from ..training.checkpoints import load_state, recover_folder, save_with_state
 from .policy import LLMPolicy
 from .ppo_math import (
     PPOConfig,
@@ -59,7 +59,6 @@ class PPOArgs(PPOConfig):
     """:class:`~.ppo_math.PPOConfig` plus what the online loop needs."""
 
     iterations: int = 10
-    redistributor: str = "sparse"  # for the record; the redistributor object is passed to the trainer
     style: str = "compact"
     max_new_tokens: int = 24
     temperature: float = 1.0
@@ -269,7 +268,7 @@ class PPOTrainer:
                  "kl_coef": self.kl_coef, "history": self.history}
         save_with_state(self.out / POLICY_DIR, self.policy, state, STATE_FILE)
         (self.out / "ppo_history.json").write_text(json.dumps(
-            {"args": asdict(self.args), "history": self.history},
+            {"args": asdict(self.args), "rewards": self.redistributor.describe(), "history": self.history},
             indent=2))
 
     def _resume(self) -> None:

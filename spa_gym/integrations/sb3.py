@@ -27,6 +27,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from ..progress.spa_reward import SPAReward
 from ..wrappers import TaskSubset
 from .admissible_discrete import AdmissibleActionsDiscrete
 from .hashed_text_observation import HashedTextObservation
@@ -38,9 +39,7 @@ def make_sb3_env(
     tasks: Sequence[int | str] | None = None,
     max_actions: int = 64,
     estimator: Any = None,
-    alpha: float = 1.0,
-    beta: float = 0.5,
-    keep_final_reward: bool = True,
+    reward: SPAReward = SPAReward(),
     max_episode_steps: int | None = None,
     **env_kwargs: Any,
 ) -> Callable[[], gym.Env]:
@@ -53,7 +52,8 @@ def make_sb3_env(
         estimator: ``None`` for the env's sparse reward; a :class:`~spa_gym.progress.ProgressEstimator`
             or the path of a saved one for SPA's dense reward (a path is loaded inside the thunk, so
             each ``SubprocVecEnv`` worker loads its own copy).
-        alpha, beta, keep_final_reward: passed to :class:`~spa_gym.wrappers.SPARewardWrapper`.
+        reward: SPA's reward weights, for :class:`~spa_gym.wrappers.SPARewardWrapper`. With action
+            masks every chosen command is grounded, so ``SPAReward(beta=0.0)`` avoids a constant bonus.
         max_episode_steps: override the env's step limit.
         env_kwargs: passed to ``gym.make``.
     """
@@ -71,7 +71,7 @@ def make_sb3_env(
             from ..wrappers import SPARewardWrapper
 
             model = ProgressEstimator.from_pretrained(estimator) if isinstance(estimator, (str, os.PathLike)) else estimator
-            env = SPARewardWrapper(env, model, alpha=alpha, beta=beta, keep_final_reward=keep_final_reward)
+            env = SPARewardWrapper(env, model, reward)
         return HashedTextObservation(AdmissibleActionsDiscrete(env, max_actions=max_actions))
 
     return build

@@ -15,6 +15,7 @@ from .batch_scorer import BatchScorer, EpisodeScorer
 from .estimator import ProgressEstimator
 from .recipes import ESTIMATOR_RECIPES, EstimatorRecipe
 from .redistribute import Redistributor, get_redistributor
+from .spa_reward import SPAReward
 from .train import EstimatorTrainingArgs, TrainingResult, train_estimator
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "EstimatorTrainingArgs",
     "ProgressEstimator",
     "Redistributor",
+    "SPAReward",
     "TrainingResult",
     "get_redistributor",
     "train_estimator",

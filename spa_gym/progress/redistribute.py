@@ -10,9 +10,11 @@ benchmarks can swap them:
   ``beta * g_t``. Its progress estimator never enters. (The released code tests grounding by
   looking for "Nothing happens" in the next observation, a constant on WebShop; here ``g_t`` is
   the env's own ``grounded`` flag.)
-- ``spa``: the paper's method: ``r_t = alpha * c_t + beta * g_t`` with ``c_t`` from the learned
-  :class:`~.estimator.ProgressEstimator` and ``g_t`` = 1 if the action was grounded, plus R at
-  the last step unless ``keep_final_reward=False``.
+- ``spa``: the paper's method: :class:`~.spa_reward.SPAReward` of each step, with ``c_t`` from the
+  learned :class:`~.estimator.ProgressEstimator`, and R as the env's reward of the last step.
+
+Each redistributor describes itself (``describe()``: its name and settings) for the records of the
+runs that use it.
 
 Example:
     >>> from spa_gym.data.trajectories import Trajectory
@@ -31,6 +33,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ..data.trajectories import Trajectory
+from .spa_reward import SPAReward
 
 NAMES = ("sparse", "uniform", "outcome-broadcast", "spa")
 
@@ -42,11 +45,18 @@ class Redistributor(Protocol):
 
     def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]: ...
 
+    def describe(self) -> dict[str, Any]:
+        """The name and settings, for records."""
+        ...
+
 
 class SparseRedistributor:
     """R at the last step."""
 
     name = "sparse"
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name}
 
     def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
         return [[0.0] * (len(t.steps) - 1) + [t.final_reward] if t.steps else [] for t in trajectories]
@@ -56,6 +66,9 @@ class UniformRedistributor:
     """R / T at every step."""
 
     name = "uniform"
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name}
 
     def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
         return [[t.final_reward / len(t.steps)] * len(t.steps) if t.steps else [] for t in trajectories]
@@ -68,6 +81,9 @@ class OutcomeBroadcastRedistributor:
 
     def __init__(self, beta: float = 0.5):
         self.beta = beta
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "beta": self.beta}
 
     def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
         by_task: dict[str, list[float]] = defaultdict(list)
@@ -84,7 +100,7 @@ class OutcomeBroadcastRedistributor:
 
 
 class SPARedistributor:
-    """The paper's SPA rewards: ``alpha * c_t + beta * g_t`` (+ R at the last step).
+    """The paper's SPA rewards: :class:`~.spa_reward.SPAReward` of each step.
 
     With an estimator that reads a task prior, the c_t sum to R - c_0: c_0 is no step's doing and
     is left out, which makes the progress term potential-based shaping.
@@ -92,25 +108,24 @@ class SPARedistributor:
 
     name = "spa"
 
-    def __init__(self, estimator: Any, alpha: float = 1.0, beta: float = 0.5, keep_final_reward: bool = True):
+    def __init__(self, estimator: Any, reward: SPAReward = SPAReward()):
         self.estimator = estimator
-        self.alpha = alpha
-        self.beta = beta
-        self.keep_final_reward = keep_final_reward
+        self.reward = reward
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, **self.reward.as_dict()}
 
     def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]:
         contributions = self.estimator.score(trajectories)
-        out = []
-        for t, cs in zip(trajectories, contributions):
-            rewards = [self.alpha * c + self.beta * float(step.grounded) for c, step in zip(cs, t.steps)]
-            if rewards and self.keep_final_reward:
-                rewards[-1] += t.final_reward
-            out.append(rewards)
-        return out
+        return [
+            [self.reward(c, step.grounded, t.final_reward if i == len(t.steps) - 1 else 0.0)
+             for i, (c, step) in enumerate(zip(cs, t.steps))]
+            for t, cs in zip(trajectories, contributions)
+        ]
 
 
 def get_redistributor(name: str, **kwargs: Any) -> Redistributor:
-    """A redistributor by name (``spa`` needs ``estimator=``)."""
+    """A redistributor by name (``spa`` needs ``estimator=`` and takes ``reward=SPAReward(...)``)."""
     if name == "sparse":
         return SparseRedistributor()
     if name == "uniform":

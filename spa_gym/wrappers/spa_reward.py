@@ -8,42 +8,40 @@ import gymnasium as gym
 
 from ..progress.batch_scorer import EpisodeScorer
 from ..progress.estimator import ProgressEstimator
+from ..progress.spa_reward import SPAReward
 
 #: Above this share of unknown tokens in the first observation, the estimator cannot serve the env.
 MAX_UNKNOWN_SHARE = 0.5
 
 
 class SPARewardWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorArgs):
-    """Replace the sparse reward with SPA's ``alpha * c_t + beta * g_t`` (+ the sparse reward).
+    """Replace the sparse reward with SPA's :class:`~spa_gym.progress.spa_reward.SPAReward`.
 
     ``c_t`` is the estimator's progress contribution of the action, ``g_t`` is 1 if the env
-    grounded (executed) it, else 0. With ``keep_final_reward`` (default) the env's own reward is
-    added as well, which for the sparse benchmarks means the final reward at the last step.
-    ``info`` gains ``sparse_reward``, ``progress`` and ``grounding``. The estimator's KV cache is
+    grounded (executed) it, else 0; ``reward`` weighs them (default ``alpha`` 1, ``beta`` 0.5, the
+    env's own reward kept). ``info`` gains ``sparse_reward``, ``progress`` and ``grounding``. The estimator's KV cache is
     kept through the episode, so a step costs only its new tokens.
 
     Example:
         >>> import gymnasium as gym, spa_gym
         >>> from spa_gym.progress import ProgressEstimator
         >>> from spa_gym.training import tiny_model_path
-        >>> env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0"), ProgressEstimator.from_backbone(tiny_model_path()))
+        >>> from spa_gym.progress.spa_reward import SPAReward
+        >>> estimator = ProgressEstimator.from_backbone(tiny_model_path())
+        >>> env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0"), estimator, SPAReward(alpha=1.0, beta=0.5))
         >>> _ = env.reset(seed=0)
         >>> obs, reward, terminated, truncated, info = env.step("look")
         >>> reward == info["progress"] + 0.5 * info["grounding"] + info["sparse_reward"]
         True
     """
 
-    def __init__(self, env: gym.Env[str, str], estimator: ProgressEstimator, alpha: float = 1.0, beta: float = 0.5,
-                 keep_final_reward: bool = True):
+    def __init__(self, env: gym.Env[str, str], estimator: ProgressEstimator, reward: SPAReward = SPAReward()):
         gym.utils.RecordConstructorArgs.__init__(  # no deep copy of the estimator's weights
-            self, estimator=estimator, alpha=alpha, beta=beta, keep_final_reward=keep_final_reward,
-            _disable_deepcopy=True,
+            self, estimator=estimator, reward=reward, _disable_deepcopy=True,
         )
         gym.Wrapper.__init__(self, env)
         self.estimator = estimator
-        self.alpha = alpha
-        self.beta = beta
-        self.keep_final_reward = keep_final_reward
+        self.reward_settings = reward
         self._scorer: EpisodeScorer | None = None
         self._checked = False
 
@@ -64,9 +62,7 @@ class SPARewardWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstruc
         obs, reward, terminated, truncated, info = self.env.step(action)  # a non-str action raises here
         progress = self._scorer.score_action(action)
         grounding = float(bool(info.get("grounded", False)))
-        dense = self.alpha * progress + self.beta * grounding
-        if self.keep_final_reward:
-            dense += float(reward)
+        dense = self.reward_settings(progress, bool(grounding), float(reward))
         info["sparse_reward"] = float(reward)
         info["progress"] = progress
         info["grounding"] = grounding

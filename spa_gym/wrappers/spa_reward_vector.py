@@ -11,6 +11,7 @@ from gymnasium.vector import AutoresetMode
 from ..envs.base import check_action
 from ..progress.batch_scorer import BatchScorer
 from ..progress.estimator import ProgressEstimator
+from ..progress.spa_reward import SPAReward
 
 
 class SPARewardVectorWrapper(gym.vector.VectorWrapper):
@@ -18,8 +19,8 @@ class SPARewardVectorWrapper(gym.vector.VectorWrapper):
 
     Every step scores all sub-envs' actions in one estimator forward pass over their new tokens
     (:class:`~spa_gym.progress.batch_scorer.BatchScorer`), so its cost grows with the number of
-    sub-envs far slower than one wrapper per sub-env. Rewards are ``alpha * c_t + beta * g_t``
-    (+ the sparse reward with ``keep_final_reward``); ``infos`` gains ``sparse_reward``,
+    sub-envs far slower than one wrapper per sub-env. Rewards are ``reward``'s
+    (:class:`~spa_gym.progress.spa_reward.SPAReward`); ``infos`` gains ``sparse_reward``,
     ``progress`` and ``grounding`` arrays. The vector env must use Gymnasium's default
     next-step autoreset: the step that resets a sub-env gets reward 0 and starts its new episode.
 
@@ -35,16 +36,13 @@ class SPARewardVectorWrapper(gym.vector.VectorWrapper):
         ([0.5, 0.0], [1.0, 0.0])
     """
 
-    def __init__(self, env: gym.vector.VectorEnv, estimator: ProgressEstimator, alpha: float = 1.0, beta: float = 0.5,
-                 keep_final_reward: bool = True):
+    def __init__(self, env: gym.vector.VectorEnv, estimator: ProgressEstimator, reward: SPAReward = SPAReward()):
         super().__init__(env)
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         if mode != AutoresetMode.NEXT_STEP:
             raise ValueError(f"SPARewardVectorWrapper needs next-step autoreset, the vector env uses {mode}")
         self.estimator = estimator
-        self.alpha = alpha
-        self.beta = beta
-        self.keep_final_reward = keep_final_reward
+        self.reward_settings = reward
         self.scorer = BatchScorer(estimator, env.num_envs)
         self._resetting = np.zeros(env.num_envs, dtype=bool)
 
@@ -71,9 +69,7 @@ class SPARewardVectorWrapper(gym.vector.VectorWrapper):
                 continue
             contributions[row] = progress[row]
             grounding[row] = float(bool(infos["grounded"][row]))
-            dense[row] = self.alpha * contributions[row] + self.beta * grounding[row]
-            if self.keep_final_reward:
-                dense[row] += sparse[row]
+            dense[row] = self.reward_settings(contributions[row], bool(grounding[row]), sparse[row])
             self.scorer.observe(row, obs[row])
         live_mask = ~self._resetting
         infos = {**infos, "sparse_reward": sparse, "_sparse_reward": np.ones(self.num_envs, dtype=bool),
