@@ -16,7 +16,8 @@ from spa_gym.envs.virtualhome.graph import Graph
 from spa_gym.envs.virtualhome.simulator import Simulator
 from spa_gym.envs.virtualhome.text import ERROR_INPUT, NOTHING_HAPPENS, render_observation
 
-EXTRA_KEYS = ("task_type", "title", "goal", "goal_progress", "layout_id", "script_line", "error")
+EXTRA_KEYS = ("task_type", "title", "goal", "goal_progress", "layout_id", "script_line", "error",
+              "bindings_changed")
 
 
 def test_check_env_passes():
@@ -129,6 +130,86 @@ def test_strict_parity_lists_states_by_class():
     assert default.step("walk to light")[0] == "light is OFF and PLUGGED_IN and CLEAN. "
     assert strict.step("walk to light")[0] == (
         "light is ON and PLUGGED_IN and CLEAN, light is OFF and PLUGGED_IN and CLEAN. ")
+
+
+# ---------------------------------------------------------------------- rejected commands and the binder
+def _walk_to_light(**kwargs):
+    """Reset to Read book (the character in the bathroom, ``bedroom`` pre-bound) and play ``prefix`` then
+    ``walk to light``: the prefix's steps and the walk, as (obs, grounded, script_line, bindings_changed)."""
+    prefix = kwargs.pop("prefix", ())
+    env = VirtualHomeEnv(split="test_seen", **kwargs)
+    _, info = env.reset(options={"task_id": "test_seen-0001"})
+    assert info["bindings_changed"] is False and env.binder.last_id == -1
+    steps = []
+    for action in (*prefix, "walk to light"):
+        obs, _, _, _, info = env.step(action)
+        steps.append((obs, info["grounded"], info["script_line"], info["bindings_changed"]))
+    return env, steps
+
+
+def test_rejected_command_moves_the_binder_by_default():
+    """SPA-RL/STeCa bind before they check: "fly bedroom" answers Nothing happens. yet makes the bedroom the
+    last object used, so "walk to light" then goes to the bedroom's light, not the bathroom's."""
+    env, plain = _walk_to_light()
+    sim = env.sim
+    assert [(light, sim.class_name(sim.room_of(light))) for light in sim.nodes_by_class("light")] == [
+        (13, "home_office"), (28, "bathroom"), (42, "dining_room"), (56, "bedroom")]
+    assert plain == [("light is ON and PLUGGED_IN and CLEAN, hands_both is CLEAN. ", True, "[WALK] <light> (28)",
+                      True)]
+    env, steps = _walk_to_light(prefix=["fly bedroom"])
+    assert steps == [(NOTHING_HAPPENS, False, "", True),
+                     ("light is ON and PLUGGED_IN and CLEAN. ", True, "[WALK] <light> (56)", True)]
+    assert env.binder.bindings == {"bed": 94, "bedroom": 44, "nightstand": 96, "novel": 1000, "light": 56}
+    # the simulator refusing a bound line counts too: the name stays bound
+    env, steps = _walk_to_light(prefix=["grab light"])
+    assert steps[0] == (NOTHING_HAPPENS, False, "[GRAB] <light> (28)", True) and env.binder.bindings["light"] == 28
+    assert steps[1][2:] == ("[WALK] <light> (28)", False)  # already bound, already the last object
+
+
+def test_keep_bindings_on_reject_leaves_the_binder_alone():
+    _, plain = _walk_to_light()
+    for rejected in ("fly bedroom", "grab light", "", "fly"):
+        env, steps = _walk_to_light(prefix=[rejected], keep_bindings_on_reject=True)
+        assert steps[0][1] is False and steps[0][3] is False, rejected
+        assert steps[1:] == plain, rejected
+        assert env.binder.bindings == {"bed": 94, "bedroom": 44, "nightstand": 96, "novel": 1000, "light": 28}
+    env, steps = _walk_to_light(prefix=["fly bedroom", "walk to light"], keep_bindings_on_reject=True)
+    assert steps[1] == plain[0] and steps[2][2:] == ("[WALK] <light> (28)", False)
+    assert env.keep_bindings_on_reject is True and VirtualHomeEnv().keep_bindings_on_reject is False
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_kept_bindings_make_rejected_commands_leave_no_trace(strict):
+    """With keep_bindings_on_reject, rejected commands slipped between an episode's steps change nothing
+    after them: the same answers and (strict_parity's random bindings) the same RNG state as without."""
+    def play(keep, junk):
+        env = VirtualHomeEnv(split="train", strict_parity=strict, keep_bindings_on_reject=keep)
+        pick, slip = np.random.default_rng(21), np.random.default_rng(22)
+        trace, moved = [], 0
+        for seed in range(6):
+            _, info = env.reset(seed=seed)
+            names = sorted({env.sim.class_name(i) for i in env.sim.node_ids()})
+            rooms = sorted(env.sim.class_name(i) for i in env.sim.room_ids())
+            for _ in range(25):
+                if junk:
+                    for action in (f"fly {names[slip.integers(len(names))]}", f"grab {rooms[slip.integers(len(rooms))]}"):
+                        obs, reward, _, _, rejected = env.step(action)
+                        assert (obs, reward, rejected["grounded"]) == (NOTHING_HAPPENS, 0.0, False), action
+                        moved += rejected["bindings_changed"]
+                        assert rejected["admissible_actions"] == info["admissible_actions"]
+                actions = info["admissible_actions"]
+                obs, _, terminated, _, info = env.step(actions[pick.integers(len(actions))])
+                trace.append((obs, info["script_line"], info["bindings_changed"], dict(env.binder.bindings),
+                              env.np_random.bit_generator.state))
+                if terminated:
+                    break
+        return trace, moved
+
+    clean, _ = play(keep=True, junk=False)
+    kept, moved = play(keep=True, junk=True)
+    assert kept == clean and moved == 0
+    default, moved = play(keep=False, junk=True)
+    assert default != clean and moved > 100
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

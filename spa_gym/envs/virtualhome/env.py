@@ -11,6 +11,12 @@ from the registration (``max_episode_steps``).
 Reset rebuilds everything (graph, bindings, goal tracking) from the task, unlike SPA-RL's
 exploration scripts, whose ``reset`` kept the previous rollout's world.
 
+A rejected command can still move the hidden name binder, as in SPA-RL/STeCa, whose binding runs
+before the command is checked: ``fly bedroom`` answers ``Nothing happens.`` yet binds ``bedroom``
+and makes it the last object used, so a following ``walk to light`` goes to the bedroom's light
+rather than to the one it would have gone to. ``info["bindings_changed"]`` tells when a step did
+this; ``keep_bindings_on_reject=True`` makes rejected commands leave the binder as it was.
+
 Example:
     >>> env = VirtualHomeEnv(split="test_seen")
     >>> obs, info = env.reset(options={"task_id": "test_seen-0000"})
@@ -56,6 +62,11 @@ class VirtualHomeEnv(TextEnv):
         strict_parity: reproduce SPA-RL/STeCa's nondeterministic quirks (class-wide state listing,
             random binding of unknown names with the env's RNG, ``Error Input...`` on an empty
             action); see :mod:`.text`.
+        keep_bindings_on_reject: after a rejected step (``Nothing happens.`` or ``Error Input...``,
+            ``info["grounded"]`` False), put the binder back as it was before the step: its name ->
+            id bindings, its last object bound and, with ``strict_parity``, the RNG draws it made (the
+            env's RNG is rewound). Off by default: the original binds a command's names even when the
+            command then fails.
         render_mode: ``"ansi"`` or ``"human"``.
         graph: a VirtualHome graph dict of your own (e.g. a TrimmedTestScene init graph); needs
             ``program``.
@@ -70,8 +81,10 @@ class VirtualHomeEnv(TextEnv):
     ``reset`` options: ``task_id`` (``"train-0042"``) or ``task_index``; without them a task is drawn
     with the env's seeded RNG. ``info`` has the contract keys plus ``task_type`` (activity),
     ``title``, ``goal`` (the conditions as text), ``goal_progress`` (fraction met), ``layout_id``,
-    ``script_line`` (the bound line of the last step, ``""`` if none) and ``error`` (why the last
-    step failed, hidden from the agent; ``""`` otherwise).
+    ``script_line`` (the bound line of the last step, ``""`` if none), ``error`` (why the last
+    step failed, hidden from the agent; ``""`` otherwise) and ``bindings_changed`` (whether the last
+    step added or changed a name -> id binding or changed the last object bound, rejected steps
+    included; False after ``reset`` and, with ``keep_bindings_on_reject``, after every rejected step).
 
     ``admissible_actions`` is spa-gym's addition (the original offers no list): walking to the other
     rooms and to the visible things of this room, then, for the things the character is CLOSE to
@@ -84,6 +97,7 @@ class VirtualHomeEnv(TextEnv):
         self,
         split: str = "train",
         strict_parity: bool = False,
+        keep_bindings_on_reject: bool = False,
         render_mode: str | None = None,
         graph: Mapping[str, Any] | None = None,
         program: Mapping[str, Any] | Any | None = None,
@@ -96,6 +110,7 @@ class VirtualHomeEnv(TextEnv):
                              "({'title', 'description', 'script'}) whose end state is the goal")
         self.split = split
         self.strict_parity = bool(strict_parity)
+        self.keep_bindings_on_reject = bool(keep_bindings_on_reject)
         self.suite: TaskSuite | None = TaskSuite(split) if graph is None else None
         self.custom = None if graph is None else _ProgramTask(graph, program)
         self.sim: Simulator | None = None
@@ -104,6 +119,7 @@ class VirtualHomeEnv(TextEnv):
         self.current: Task | None = None
         self._goal_text: list[str] = []
         self._last: Outcome | None = None
+        self._bindings_changed = False
         self._visible: frozenset[int] | None = None
         self._admissible: list[str] | None = None
         self._rooms: frozenset[int] = frozenset()
@@ -158,11 +174,16 @@ class VirtualHomeEnv(TextEnv):
         self._goal_text = self.custom.describe() if self.custom is not None else task.goal.describe(
             self.sim.class_name)
         self._last = None
+        self._bindings_changed = False
         return task.message
 
     def _step_text(self, action: str) -> tuple[str, float, bool, bool]:
         sim, binder, tracker = self._require()
+        before = binder.snapshot()
         outcome = act(action, sim, binder, strict=self.strict_parity, render=False)
+        if not outcome.success and self.keep_bindings_on_reject:
+            binder.restore(before)
+        self._bindings_changed = binder.changed_since(before)
         if outcome.success:
             self._admissible = None
             self._visible = sim.visible_ids()
@@ -177,7 +198,9 @@ class VirtualHomeEnv(TextEnv):
 
     def admissible_actions(self) -> list[str]:
         sim, _, _ = self._require()
-        if self._admissible is None:  # computed once per state: a failed step changes nothing
+        # kept until a step succeeds: the list reads the simulator alone (never the binder, which a
+        # rejected step may change), and a rejected step leaves the simulator as it was
+        if self._admissible is None:
             if self._visible is None:
                 self._visible = sim.visible_ids()
             self._admissible = _commands(sim, self._visible, self._rooms, self._walks)
@@ -194,6 +217,7 @@ class VirtualHomeEnv(TextEnv):
             "goal_progress": progress, "layout_id": task.layout_id,
             "script_line": "" if last is None or last.line is None else str(last.line),
             "error": "" if last is None or last.success else last.error,
+            "bindings_changed": self._bindings_changed,
         }
 
     # -- extras -----------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ This reproduces ``eval_agent/envs/virtualhome_env.py`` of SPA-RL and STeCa (rese
   VirtualHome's kitchen is ``dining_room`` (class-name equivalence is off, as in theirs).
 * **Binding** (:class:`Binder`) gives each class name a graph id; bindings persist for the episode
   and start from the task's pre-bound names (the dataset's ``object_id_dict``). It runs before the
-  action name is checked, so ``fly cup`` binds ``cup`` and then fails, as theirs does.
+  action name is checked, so ``fly cup`` binds ``cup`` (and makes it the last object used) and then
+  fails, as theirs does; the env's ``keep_bindings_on_reject`` undoes that (:meth:`Binder.restore`).
 * **Execution** needs a known action with the right number of arguments; the simulator's verdict is
   the step's success.
 * **Observation** (:func:`render_observation`) after a success: the states of the visible objects the
@@ -54,6 +55,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -178,11 +180,23 @@ class Bound:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class BinderState:
+    """What a :class:`Binder` held at one moment (:meth:`Binder.snapshot`): a copy of its bindings,
+    its ``last_id`` and, with ``strict``, its RNG's bit-generator state (None otherwise)."""
+
+    bindings: dict[str, int]
+    last_id: int
+    rng: dict[str, Any] | None
+
+
 class Binder:
     """Class names -> graph ids for one episode (their ``change_obj_index``).
 
     ``bindings`` starts as the task's pre-bound names and grows with every name bound; ``last_id`` is
     the last object bound (-1 at first). ``rng`` (a numpy Generator) is only used with ``strict``.
+    Binding happens before the command is checked or executed, so a failed command may still change
+    both (as theirs does); :meth:`snapshot` and :meth:`restore` undo that.
     """
 
     def __init__(self, bindings: dict[str, int] | Iterable[tuple[str, int]] = (), *, strict: bool = False,
@@ -197,6 +211,23 @@ class Binder:
         twin = Binder(self.bindings, strict=self.strict, rng=copy.deepcopy(self.rng) if self.strict else self.rng)
         twin.last_id = self.last_id
         return twin
+
+    def snapshot(self) -> BinderState:
+        """The bindings, ``last_id`` and (with ``strict``, the only mode that draws) the RNG state now."""
+        return BinderState(dict(self.bindings), self.last_id, self.rng.bit_generator.state if self.strict else None)
+
+    def restore(self, state: BinderState) -> None:
+        """Put back what :meth:`snapshot` took: the bindings, ``last_id`` and the RNG (the same Generator
+        object, rewound, so an RNG shared with the env is rewound too)."""
+        self.bindings.clear()
+        self.bindings.update(state.bindings)
+        self.last_id = state.last_id
+        if state.rng is not None:
+            self.rng.bit_generator.state = state.rng
+
+    def changed_since(self, state: BinderState) -> bool:
+        """Whether the bindings (name -> id) or ``last_id`` differ from ``state``'s (RNG draws aside)."""
+        return self.last_id != state.last_id or self.bindings != state.bindings
 
     def bind(self, command: Command, sim: Simulator) -> Bound:
         """Bind ``command``'s class names to ids, updating the bindings as theirs does."""
