@@ -84,8 +84,8 @@ def play(
             print("\n".join(f"  {a}" for a in info["admissible_actions"]))
             continue
         if command.strip() == "/hint":
-            expert = getattr(env.unwrapped, "expert_action", None)
-            print(f"  expert: {expert()}" if expert else "  this env has no expert")
+            unwrapped = env.unwrapped
+            print(f"  expert: {unwrapped.expert_action()}" if unwrapped.has_expert else "  this env has no expert")
             continue
         obs, reward, terminated, truncated, info = env.step(command)
         steps += 1

@@ -45,3 +45,30 @@ def test_unbounded_text_through_shared_memory() -> None:
     assert view[0] == "later" and copy.deepcopy(view) == ("later", "ünï ☃\n-", "x" * 16)
     with pytest.raises(ValueError, match="exceeds"):
         write_to_shared_memory(space, 0, "x" * 17, memory)
+
+
+def test_text_env_declares_its_capabilities() -> None:
+    import gymnasium as gym
+
+    import spa_gym  # noqa: F401
+    from spa_gym.data import ExpertPolicy
+    from spa_gym.envs.base import TextEnv
+
+    class NoExpert(TextEnv):
+        pass
+
+    bare = NoExpert()
+    assert bare.has_expert is False
+    for method in (bare.num_tasks, bare.task_ids):
+        with pytest.raises(NotImplementedError):
+            method()
+    with pytest.raises(NotImplementedError, match="NoExpert has no expert"):
+        bare.expert_action()
+    with pytest.raises(TypeError, match=r"NoExpert has no expert_action\(\)"):
+        ExpertPolicy(bare)
+    # the evaluation splits SPA-RL uses: ALFWorld's 140 seen games, WebShop's 200 test goals, STeCa's 247
+    for env_id, split, count in [("SPA-ALFWorld-v0", "valid_seen", 140), ("SPA-WebShop-v0", "test", 200),
+                                 ("SPA-VirtualHome-v0", "test_seen", 247)]:
+        env = gym.make(env_id, split=split).unwrapped
+        assert isinstance(env, TextEnv) and env.has_expert
+        assert env.num_tasks() == len(env.task_ids()) == count

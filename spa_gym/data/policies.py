@@ -37,6 +37,8 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
+from ..envs.base import TextEnv
+
 #: Names :func:`make_policy` knows.
 POLICY_NAMES: tuple[str, ...] = ("expert", "random", "noisy-expert")
 
@@ -79,13 +81,13 @@ class ExpertPolicy:
     """
 
     def __init__(self, env: gym.Env, stop_when_stuck: bool = False):
-        expert = getattr(env.unwrapped, "expert_action", None)
-        if not callable(expert):
+        unwrapped = env.unwrapped
+        if not (isinstance(unwrapped, TextEnv) and unwrapped.has_expert):
             raise TypeError(
-                f"{type(env.unwrapped).__name__} has no expert_action(): the expert and noisy-expert "
+                f"{type(unwrapped).__name__} has no expert_action(): the expert and noisy-expert "
                 f"policies need an env with an expert"
             )
-        self._expert = expert
+        self._expert = unwrapped.expert_action
         self.stop_when_stuck = stop_when_stuck
 
     def reset(self, seed: int | None = None) -> None:

@@ -147,9 +147,15 @@ class TextEnv(gym.Env[str, str]):
     ``_step_text(action)`` applies one command and returns ``(observation, reward, terminated,
     grounded)``. Both may read ``self.np_random``. :meth:`_info` builds the contract keys from
     :attr:`task`, :attr:`task_id`, :meth:`admissible_actions` and :attr:`won`.
+
+    Every env also declares its task suite (:meth:`num_tasks`, :meth:`task_ids`) and says with
+    :attr:`has_expert` whether :meth:`expert_action` gives an expert's next command, which the
+    expert policies, demonstration collection and ``spa-gym play``'s hints use.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "human"], "render_fps": 4}
+    #: Whether :meth:`expert_action` is implemented.
+    has_expert: bool = False
 
     def __init__(self, render_mode: str | None = None, max_text_length: int = DEFAULT_MAX_LENGTH):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -174,6 +180,18 @@ class TextEnv(gym.Env[str, str]):
     def admissible_actions(self) -> list[str]:
         """The commands the environment accepts in the current state, in the benchmark's order."""
         raise NotImplementedError
+
+    def num_tasks(self) -> int:
+        """How many tasks ``reset`` draws from (``options={"task_index": i}`` takes ``0 <= i < num_tasks()``)."""
+        raise NotImplementedError
+
+    def task_ids(self) -> list[str]:
+        """Every id ``reset(options={"task_id": ...})`` accepts, in task-index order."""
+        raise NotImplementedError
+
+    def expert_action(self) -> str | None:
+        """The expert's next command from the current state (``None`` once won or when stuck)."""
+        raise NotImplementedError(f"{type(self).__name__} has no expert")
 
     def _extra_info(self) -> dict[str, Any]:
         """Env-specific info keys, added after the contract keys."""

@@ -38,6 +38,8 @@ import torch
 import transformers
 from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
 
+from ..envs.base import TextEnv
+
 #: Special tokens of the tiny tokenizer, by name. Their ids are 0, 1, 2, ... in this order.
 SPECIAL_TOKENS: dict[str, str] = {
     "pad": "<|pad|>",
@@ -170,13 +172,12 @@ def env_texts(
         env_id, kwargs = (spec, {}) if isinstance(spec, str) else spec
         env = gym.make(env_id, **kwargs)
         try:
-            num_tasks = getattr(env.unwrapped, "num_tasks", None)
-            has_expert = callable(getattr(env.unwrapped, "expert_action", None))
+            unwrapped = env.unwrapped
+            if not isinstance(unwrapped, TextEnv):
+                raise TypeError(f"{env_id} is not a spa-gym text env")
             for episode in range(episodes_per_env):
-                options = {}
-                if num_tasks is not None:
-                    options["task_index"] = (episode * num_tasks()) // episodes_per_env
-                for expert in (True, False) if has_expert else (False,):
+                options = {"task_index": (episode * unwrapped.num_tasks()) // episodes_per_env}
+                for expert in (True, False) if unwrapped.has_expert else (False,):
                     for text in _episode_texts(env, rng, options, expert):
                         cores.update(word.rstrip(_PUNCTUATION) for word in text.split())
                         yield text

@@ -55,6 +55,8 @@ class ALFWorldEnv(TextEnv):
     ``gamefile`` (the game file, or ``""`` for suite tasks).
     """
 
+    has_expert = True
+
     def __init__(
         self,
         split: str = "train",

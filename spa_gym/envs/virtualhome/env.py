@@ -93,6 +93,8 @@ class VirtualHomeEnv(TextEnv):
     sleep). It is a cheap guide, not a guarantee: a listed command can still fail.
     """
 
+    has_expert = True
+
     def __init__(
         self,
         split: str = "train",

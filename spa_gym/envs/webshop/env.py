@@ -66,6 +66,8 @@ class WebShopEnv(TextEnv):
     ``reward_info`` (the reward's verbose breakdown after the purchase, ``{}`` before).
     """
 
+    has_expert = True
+
     def __init__(
         self,
         split: str = "train",
