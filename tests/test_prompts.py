@@ -9,9 +9,8 @@ import pytest
 
 import spa_gym  # noqa: F401  (registers the env ids)
 from spa_gym.agents import prompts
+from spa_gym.agents.prompts import alfworld as alfworld_prompt
 from spa_gym.agents.prompts import (
-    ALFWORLD_EXAMPLE_INDEX,
-    ALFWORLD_EXAMPLE_SPLIT,
     EnvPrompt,
     build_messages,
     format_assistant,
@@ -160,16 +159,16 @@ def test_react_instruction_names_every_command_template_and_the_format():
         "clean {obj} with {recep}", "inventory", "look", "move {obj} to {recep}", "slice {obj} with {obj}",
     ):
         assert template in instruction, template
-    for template in prompts.ALFWORLD_COMMANDS:
+    for template in alfworld_prompt.COMMANDS:
         assert template in instruction
     assert "2.1.3" in instruction
     assert '"Nothing happens."' in instruction
     assert "Thought: <your reasoning about what to do next>\nAction: <one command>" in instruction
-    assert instruction == prompts.ALFWORLD_REACT_INSTRUCTION
+    assert instruction == alfworld_prompt.REACT_INSTRUCTION
 
 
 def example_task():
-    return TaskSuite(ALFWORLD_EXAMPLE_SPLIT).game(ALFWORLD_EXAMPLE_INDEX)
+    return TaskSuite(alfworld_prompt.EXAMPLE_SPLIT).game(alfworld_prompt.EXAMPLE_INDEX)
 
 
 def test_example_actions_are_the_expert_plan_and_win():
@@ -195,8 +194,8 @@ def test_example_actions_are_the_expert_plan_and_win():
             action = parse_action(turn["content"])
             assert turn["content"] == f"Thought: {templated_thought(action)}\nAction: {action}"
 
-    env = gym.make(ALFWORLD, split=ALFWORLD_EXAMPLE_SPLIT)
-    obs, info = env.reset(options={"task_index": ALFWORLD_EXAMPLE_INDEX})
+    env = gym.make(ALFWORLD, split=alfworld_prompt.EXAMPLE_SPLIT)
+    obs, info = env.reset(options={"task_index": alfworld_prompt.EXAMPLE_INDEX})
     assert example[0]["content"] == obs
     assert "Your task is to: put a keychain in sidetable." in obs
     won = False
@@ -220,7 +219,7 @@ def test_prompts_are_deterministic_and_fresh():
 
 def test_compact_prompt():
     prompt = get_prompt(ALFWORLD, "compact")
-    assert prompt == EnvPrompt(prompts.ALFWORLD_COMPACT_INSTRUCTION, [], "compact", ALFWORLD)
+    assert prompt == EnvPrompt(alfworld_prompt.COMPACT_INSTRUCTION, [], "compact", ALFWORLD)
     assert "\n" not in prompt.instruction and len(prompt.instruction) < 100
 
 
