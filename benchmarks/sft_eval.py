@@ -31,6 +31,7 @@ import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.rollout import evaluate, play_episodes
 from spa_gym.agents.sft import SFTArgs, train_sft
+from spa_gym.envs import ENV_SPECS
 from spa_gym.pipeline import ENV_SETUPS
 from spa_gym.data import collect_expert_trajectories
 from spa_gym.training import checkpoint_activations, lora_config, model_defaults, resolve_model
@@ -60,7 +61,7 @@ def main() -> None:
     trajectories = []
     for first in range(0, args.tasks, 16):
         count = min(16, args.tasks - first)
-        envs = [gym.make(args.env, split=setup.eval_split, max_episode_steps=args.limit) for _ in range(count)]
+        envs = [gym.make(args.env, split=ENV_SPECS[args.env].eval_split, max_episode_steps=args.limit) for _ in range(count)]
         episodes = play_episodes(policy, envs, options=[{"task_index": first + i} for i in range(count)], greedy=True,
                                  max_new_tokens=max(args.max_new_tokens, setup.min_new_tokens),
                                  history_window=args.history_window)

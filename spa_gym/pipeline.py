@@ -11,8 +11,8 @@ The step limit is the preset's, capped at the benchmark's own (WebShop: 10).
 Example:
     >>> PRESETS["smoke"].sft_epochs
     2
-    >>> ENV_SETUPS["SPA-ALFWorld-v0"].eval_split
-    'valid_unseen'
+    >>> ENV_SETUPS["SPA-ALFWorld-v0"].demo_kwargs
+    {'expert': 'explorer'}
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .agents.policy import LLMPolicy
 from .agents.ppo import PPOArgs, PPOTrainer, sample_task_indices
 from .agents.rollout import Evaluation, evaluate, play_episodes
 from .agents.sft import SFTArgs, train_sft
+from .envs import ENV_SPECS
 from .data import TrajectoryWriter, collect_expert_trajectories, read_trajectories
 from .progress import ESTIMATOR_RECIPES, ProgressEstimator, SPAReward, get_redistributor, train_estimator
 from .progress.pretrain import pretrain_backbone
@@ -107,10 +108,10 @@ PRESETS: dict[str, Preset] = {
 
 @dataclass(frozen=True)
 class EnvSetup:
-    """How the pipeline uses one env: its splits, the ``gym.make`` kwargs of the SFT demonstrations,
-    and the floor on generated tokens (a WebShop search repeats much of the instruction)."""
+    """How the pipeline uses one env: the ``gym.make`` kwargs of the SFT demonstrations and the
+    floor on generated tokens (a WebShop search repeats much of the instruction). The evaluation
+    split is the benchmark's (:data:`~spa_gym.envs.ENV_SPECS`)."""
 
-    eval_split: str
     demo_kwargs: dict[str, object]
     min_new_tokens: int = 0
 
@@ -118,9 +119,9 @@ class EnvSetup:
 #: Per env id. ALFWorld's SFT demonstrations come from the explorer expert, which knows only what
 #: the agent has seen, so they can be imitated from the observations.
 ENV_SETUPS: dict[str, EnvSetup] = {
-    "SPA-ALFWorld-v0": EnvSetup("valid_unseen", {"expert": "explorer"}),
-    "SPA-WebShop-v0": EnvSetup("test", {}, min_new_tokens=40),
-    "SPA-VirtualHome-v0": EnvSetup("test_unseen", {}),
+    "SPA-ALFWorld-v0": EnvSetup({"expert": "explorer"}),
+    "SPA-WebShop-v0": EnvSetup({}, min_new_tokens=40),
+    "SPA-VirtualHome-v0": EnvSetup({}),
 }
 
 
@@ -136,7 +137,7 @@ class RunConfig:
     preset: str = "tiny"
     model: str | None = None  # a model name ("tiny", "smollm2-135m") or folder; default: the preset's
     seed: int = 0
-    eval_split: str | None = None  # default: the env's (ENV_SETUPS)
+    eval_split: str | None = None  # default: the benchmark's (ENV_SPECS)
     estimator_recipe: str = "spa-rl"  # a key of ESTIMATOR_RECIPES; "prior": task prior + prefix-value loss
     alpha: float | None = None  # SPA's progress weight; default: the preset's
     beta: float | None = None  # SPA's grounding weight; default: the preset's
@@ -155,7 +156,7 @@ class Pipeline:
             raise ValueError(f"the pipeline knows {sorted(ENV_SETUPS)}, not {config.env_id!r}")
         self.config = config
         self.setup = ENV_SETUPS[config.env_id]
-        self.eval_split = config.eval_split or self.setup.eval_split
+        self.eval_split = config.eval_split or ENV_SPECS[config.env_id].eval_split
         preset = preset or PRESETS[config.preset]
         benchmark_limit = gym.spec(config.env_id).max_episode_steps or preset.max_steps
         self.preset = replace(preset, max_steps=min(preset.max_steps, benchmark_limit),
