@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -204,32 +205,43 @@ class Pipeline:
         return merged if merged.is_dir() else self.out / "sft" / "model"
 
     # -- stages -------------------------------------------------------------------------------------
+    def _stage(self, name: str, produce: Callable[[], object]) -> None:
+        """Run ``produce`` unless stage ``name`` finished before; mark it finished (``<name>.done``).
+
+        A stage interrupted before its mark is produced again: stages that can continue (estimator
+        training, PPO) resume from their own checkpoints, the others start over.
+        """
+        marker = self.out / f"{name}.done"
+        if marker.is_file():
+            return
+        produce()
+        marker.write_text("ok\n")
+
     def sft(self) -> Path:
         out = self.out / "sft"
-        if (out / "spa_policy.json").is_file():
-            return out
-        demonstrations = self.out / "experts.jsonl"
-        demonstrations.unlink(missing_ok=True)  # an interrupted SFT stage starts its data over
-        experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs), range(self.preset.expert_tasks),
-                                              path=demonstrations)
-        policy = self._policy(self.model_path, lora=self.lora)
-        staging = out.with_name("sft.tmp")
-        train_sft(policy, experts, staging, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
-                                                    batch_size=self.preset.sft_batch_size, style=self.preset.style, seed=self.config.seed))
-        if policy.is_lora:
-            merged = policy.model.merge_and_unload()
-            merged.save_pretrained(staging / "merged")
-            policy.tokenizer.save_pretrained(staging / "merged")
+        self._stage("sft", lambda: self._train_sft(out))
+        return out
+
+    def _train_sft(self, out: Path) -> None:
         if out.exists():
             shutil.rmtree(out)
-        staging.rename(out)
-        return out
+        experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs), range(self.preset.expert_tasks),
+                                              path=self.out / "experts.jsonl")
+        policy = self._policy(self.model_path, lora=self.lora)
+        train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
+                                                batch_size=self.preset.sft_batch_size, style=self.preset.style,
+                                                seed=self.config.seed))
+        if policy.is_lora:
+            merged = policy.model.merge_and_unload()
+            merged.save_pretrained(out / "merged")
+            policy.tokenizer.save_pretrained(out / "merged")
 
     def explore(self) -> Path:
         path = self.out / "explore.jsonl"
-        done = path.with_suffix(".done")
-        if done.is_file():
-            return path
+        self._stage("explore", lambda: self._explore(path))
+        return path
+
+    def _explore(self, path: Path) -> None:
         path.unlink(missing_ok=True)
         policy = self._policy(self.out / "sft")
         envs = [self._env("train") for _ in range(self.preset.ppo_envs)]
@@ -244,13 +256,13 @@ class Pipeline:
                                          max_new_tokens=self.preset.max_new_tokens)
                 for episode in episodes:
                     writer.write(episode.trajectory)
-        done.write_text("ok")
-        return path
 
     def estimator(self) -> Path:
         out = self.out / "estimator"
-        if (out / "best" / "spa_estimator.json").is_file():
-            return out / "best"
+        self._stage("estimator", lambda: self._train_estimator(out))
+        return out / "best"
+
+    def _train_estimator(self, out: Path) -> None:
         walks = read_trajectories(self.out / "explore.jsonl")
         needs_demos = self.preset.pretrain_epochs > 0 or self.preset.estimator_on_demos
         experts = read_trajectories(self.out / "experts.jsonl") if needs_demos else []  # the SFT demonstrations
@@ -271,18 +283,18 @@ class Pipeline:
                                                                      batch_size=self.preset.estimator_batch_size,
                                                                      autocast=self.preset.autocast,
                                                                      seed=self.config.seed))
-        return out / "best"
 
     def ppo(self, rewards: str) -> Path:
         out = self.out / f"ppo-{rewards}"
+        self._stage(f"ppo-{rewards}", lambda: self._train_ppo(rewards, out))
+        return out
+
+    def _train_ppo(self, rewards: str, out: Path) -> None:
         args = PPOArgs(iterations=self.preset.ppo_iterations, batch_size=self.preset.ppo_envs,
                        mini_batch_size=max(1, self.preset.ppo_envs // 4), gradient_accumulation_steps=1,
                        lr=self.preset.ppo_lr, ppo_epochs=self.preset.ppo_epochs, temperature=self.preset.temperature,
                        style=self.preset.style,
                        max_new_tokens=self.preset.max_new_tokens, seed=self.config.seed)
-        history = out / "ppo_history.json"
-        if history.is_file() and len(json.loads(history.read_text())["history"]) >= args.iterations:
-            return out
         if rewards == "spa":
             estimator = ProgressEstimator.from_pretrained(self.out / "estimator" / "best").to(self.device)
             redistributor = get_redistributor("spa", estimator=estimator, reward=self.preset.spa_reward)
@@ -293,24 +305,24 @@ class Pipeline:
         trainer = PPOTrainer(start, envs, redistributor, out, args,
                              task_sampler=sample_task_indices(envs[0].unwrapped.num_tasks()))
         trainer.train()
-        return out
 
     def evaluate(self, name: str, policy_dir: Path) -> Evaluation:
         path = self.out / f"eval-{name}.jsonl"
-        if not path.with_suffix(".done").is_file():
-            path.unlink(missing_ok=True)
-            policy = self._policy(policy_dir)
-            envs = [self._env(self.eval_split) for _ in range(self.preset.ppo_envs)]
-            with TrajectoryWriter(path) as writer:
-                for start in range(0, self.preset.eval_episodes, len(envs)):
-                    batch = envs[: min(len(envs), self.preset.eval_episodes - start)]
-                    tasks = [{"task_index": start + i} for i in range(len(batch))]
-                    episodes = play_episodes(policy, batch, options=tasks, style=self.preset.style, greedy=True,
-                                             max_new_tokens=self.preset.max_new_tokens)
-                    for episode in episodes:
-                        writer.write(episode.trajectory)
-            path.with_suffix(".done").write_text("ok")
+        self._stage(f"eval-{name}", lambda: self._evaluate(policy_dir, path))
         return evaluate(read_trajectories(path))
+
+    def _evaluate(self, policy_dir: Path, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        policy = self._policy(policy_dir)
+        envs = [self._env(self.eval_split) for _ in range(self.preset.ppo_envs)]
+        with TrajectoryWriter(path) as writer:
+            for start in range(0, self.preset.eval_episodes, len(envs)):
+                batch = envs[: min(len(envs), self.preset.eval_episodes - start)]
+                tasks = [{"task_index": start + i} for i in range(len(batch))]
+                episodes = play_episodes(policy, batch, options=tasks, style=self.preset.style, greedy=True,
+                                         max_new_tokens=self.preset.max_new_tokens)
+                for episode in episodes:
+                    writer.write(episode.trajectory)
 
     def run(self) -> Path:
         """All stages; returns the path of ``results.md``."""
