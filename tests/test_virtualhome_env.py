@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import gymnasium as gym
 import numpy as np
@@ -57,7 +58,7 @@ def test_reset_options_and_errors():
         env.reset(options={"game_file": "x"})
     with pytest.raises(ValueError, match="unknown task id"):
         env.reset(options={"task_id": "train-0001"})
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=re.escape("task_index 247 out of range: this env has 247 tasks")):
         env.reset(options={"task_index": 247})
     with pytest.raises(ValueError, match="unknown VirtualHome split"):
         VirtualHomeEnv(split="valid_seen")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import gzip
 import json
+import re
 
 import numpy as np
 import pytest
@@ -120,7 +121,7 @@ def test_suite_sizes_ids_and_errors():
     assert suite.task_id(7) == "test_unseen-0007" and suite.index_of("test_unseen-0007") == 7
     with pytest.raises(ValueError, match="expected 'test_unseen-0000' to 'test_unseen-0246'"):
         suite.index_of("test_seen-0007")
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=re.escape("task index 247 out of range for split 'test_unseen' (247 tasks)")):
         suite.task(247)
     with pytest.raises(ValueError, match="unknown VirtualHome split"):
         TaskSuite("valid")
@@ -362,13 +363,20 @@ def test_binding_failures_and_two_argument_rules():
 
 
 def test_strict_binding_draws_unknown_names_with_the_rng():
-    draws = set()
+    draws = {}
     for seed in range(12):
         sim, binder = Simulator(_small_graph()), Binder(strict=True, rng=np.random.default_rng(seed))
-        draws.add(binder.bind(Command("FIND", ("cup",)), sim).line.ids[0])
+        cups = sim.nodes_by_class("cup")
+        assert cups == [5, 6, 11]
+        draws[seed] = binder.bind(Command("FIND", ("cup",)), sim).line.ids[0]
+        # nothing is close to the agent, so the id is one rng.choice over the class's ids, and nothing more is drawn
+        reference = np.random.default_rng(seed)
+        assert draws[seed] == int(reference.choice(cups))
+        assert binder.rng.bit_generator.state == reference.bit_generator.state
+        assert binder.bindings == {"cup": draws[seed]} and binder.last_id == draws[seed]
         again = Binder(strict=True, rng=np.random.default_rng(seed))
-        assert again.bind(Command("FIND", ("cup",)), Simulator(_small_graph())).line.ids[0] in draws
-    assert draws == {5, 6, 11}
+        assert again.bind(Command("FIND", ("cup",)), Simulator(_small_graph())).line.ids[0] == draws[seed]
+    assert draws == {0: 11, 1: 6, 2: 11, 3: 11, 4: 11, 5: 11, 6: 6, 7: 11, 8: 11, 9: 6, 10: 11, 11: 5}
 
 
 def test_observations_after_each_kind_of_step():
