@@ -1,24 +1,25 @@
 """The ``spa-gym`` command.
 
-``spa-gym play ENV_ID [--seed N] [--task-id ID]`` plays any registered env in the terminal. Type a
-command to act; ``/actions`` lists the admissible commands, ``/hint`` asks the env's expert (where
-there is one), ``/quit`` (or end of input) stops.
+Every command that plays an env takes it as ``--env ENV_ID`` and ``gym.make`` keywords as
+``--env-arg KEY=VALUE``; a bad argument or a broken file is one line on stderr and exit code 2.
 
-``spa-gym expert ENV_ID --out FILE.jsonl [--tasks N]`` records expert episodes (SFT data).
-``spa-gym collect --env ID --policy expert|random|noisy-expert --episodes N --out FILE`` records
-episodes of a simple policy; ``spa-gym train-estimator --data FILE --out DIR`` trains a progress
-estimator on them.
-
-``spa-gym collect --env ID --policy expert|random|noisy-expert --episodes N --out FILE.jsonl
-[--epsilon 0.3] [--seed 0] [--env-arg KEY=VALUE ...]`` plays N episodes with a simple policy
-(trajectories for estimator training before any LLM agent exists) and prints a one-line summary.
+- ``spa-gym play [--env ID] [--seed N] [--task-id ID]`` plays an env in the terminal. Type a command
+  to act; ``/actions`` lists the admissible commands, ``/hint`` asks the env's expert, ``/quit`` (or
+  end of input) stops.
+- ``spa-gym expert --env ID --out FILE.jsonl [--tasks N]`` records expert episodes (SFT data).
+- ``spa-gym collect --env ID --policy expert|random|noisy-expert --episodes N --out FILE.jsonl
+  [--epsilon 0.3] [--seed 0]`` plays N episodes with a simple policy and prints a one-line summary.
+- ``spa-gym train-estimator --data FILE --out DIR [--recipe spa-rl|prior]`` trains a progress
+  estimator on them; the recipe is the one ``spa-gym run --recipe`` uses, and flags override it.
+- ``spa-gym run --env ID --preset P --out DIR`` runs the whole pipeline; ``spa-gym compare RUN...``
+  pools several runs.
 
 Example:
     >>> import io, contextlib
     >>> lines = iter(["look", "/quit"])
     >>> out = io.StringIO()
     >>> with contextlib.redirect_stdout(out):
-    ...     code = main(["play", "SPA-ALFWorld-v0", "--seed", "1"], input_fn=lambda _: next(lines))
+    ...     code = main(["play", "--env", "SPA-ALFWorld-v0", "--seed", "1"], input_fn=lambda _: next(lines))
     >>> code, "You are in the middle of a room" in out.getvalue()
     (0, True)
 """
@@ -178,26 +179,90 @@ def _add_env_arg(parser: argparse.ArgumentParser, example: str) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = input) -> int:
+def _add_env(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    parser.add_argument("--env", dest="env_id", default=default, required=default is None, choices=sorted(ENV_SPECS),
+                        metavar="ENV_ID", help=f"one of {sorted(ENV_SPECS)}" + (f" (default {default})" if default else ""))
+
+
+def _add_recipe(parser: argparse.ArgumentParser, *aliases: str) -> None:
+    parser.add_argument("--recipe", *aliases, dest="recipe", default="spa-rl",
+                        help="estimator recipe: spa-rl (SPA-RL's loss, the default) or prior (task prior + "
+                             "prefix-value loss, linear decay); see spa_gym.progress.recipes")
+
+
+# -- one handler per command ------------------------------------------------------------------------
+
+def _play_command(args: argparse.Namespace) -> int:
+    return play(args.env_id, args.seed, args.task_id, _env_kwargs(args.env_arg), args.max_steps, args.input_fn)
+
+
+def _expert_command(args: argparse.Namespace) -> int:
+    return export_expert(args.env_id, args.out, args.tasks, _env_kwargs(args.env_arg))
+
+
+def _collect_command(args: argparse.Namespace) -> int:
+    return collect(args.env_id, args.policy, args.episodes, args.out, args.epsilon, args.seed,
+                   _env_kwargs(args.env_arg), args.rollouts_per_task)
+
+
+def _train_estimator_command(args: argparse.Namespace) -> int:
+    from .progress import ESTIMATOR_RECIPES
+
+    if args.recipe not in ESTIMATOR_RECIPES:
+        raise ValueError(f"recipe must be one of {sorted(ESTIMATOR_RECIPES)}, not {args.recipe!r}")
+    recipe = ESTIMATOR_RECIPES[args.recipe]
+    given = {k: getattr(args, k) for k in ("epochs", "lr", "backbone_lr", "batch_size", "val_fraction", "patience",
+                                          "seed", "prefix_weight", "schedule")}
+    training = recipe.training_args(**{k: v for k, v in given.items() if v is not None})
+    return train_estimator_command(args.data, args.backbone, args.out, args.lora_r, training, args.pretrain,
+                                   args.pretrain_epochs, recipe.task_prior if args.task_prior is None else args.task_prior)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from .pipeline import RunConfig, run_pipeline
+
+    config = RunConfig(args.env_id, args.preset, args.model, args.seed, args.eval_split, args.recipe,
+                       args.alpha, args.beta)
+    results = run_pipeline(args.out, config)
+    print(results.read_text())
+    print(f"results: {results}; learning curve: {results.parent / 'learning_curve.png'}")
+    return 0
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    from .compare import comparison_report, plot_learning_curves
+
+    print(comparison_report(args.runs), end="")
+    if args.plot:
+        print(f"learning curves: {plot_learning_curves(args.runs, args.plot)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``spa-gym`` argument parser; each subcommand sets ``handler``."""
     parser = argparse.ArgumentParser(prog="spa-gym", description="spa-gym: text envs and SPA rewards for LLM agents")
     parser.add_argument("--version", action="version", version=f"spa-gym {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
     play_parser = commands.add_parser("play", help="play an environment in the terminal")
-    play_parser.add_argument("env_id", choices=sorted(ENV_SPECS), metavar="ENV_ID", help=f"one of {sorted(ENV_SPECS)}")
+    _add_env(play_parser, default="SPA-ALFWorld-v0")
     play_parser.add_argument("--seed", type=int, default=None, help="seed for drawing the task")
     play_parser.add_argument("--task-id", default=None, help="play this task (e.g. train-0042, or a game file)")
     play_parser.add_argument("--max-steps", type=int, default=None, help="step limit (default: the env's)")
     _add_env_arg(play_parser, "split=valid_unseen or grammar=2.1.3")
+    play_parser.set_defaults(handler=_play_command)
+
     expert_parser = commands.add_parser("expert", help="record expert episodes as JSONL trajectories (SFT data)")
-    expert_parser.add_argument("env_id", choices=sorted(ENV_SPECS), metavar="ENV_ID")
+    _add_env(expert_parser)
     expert_parser.add_argument("--out", required=True, help="JSONL file to append the trajectories to")
     expert_parser.add_argument("--tasks", type=int, default=None, help="first N tasks (default: all)")
     _add_env_arg(expert_parser, "split=valid_seen")
+    expert_parser.set_defaults(handler=_expert_command)
+
     collect_parser = commands.add_parser(
         "collect", help="play episodes with a simple policy and record them as JSONL trajectories"
     )
-    collect_parser.add_argument("--env", required=True, choices=sorted(ENV_SPECS), metavar="ENV_ID",
-                                help=f"one of {sorted(ENV_SPECS)}")
+    _add_env(collect_parser)
     collect_parser.add_argument("--policy", required=True, metavar="POLICY",
                                 help="expert, random or noisy-expert (LLM-model policies come with the agents)")
     collect_parser.add_argument("--episodes", type=int, required=True, help="how many episodes to play")
@@ -209,29 +274,28 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
     collect_parser.add_argument("--rollouts-per-task", type=int, default=1,
                                 help="play each drawn task this many times in a row (SPA-RL: 10 on ALFWorld)")
     _add_env_arg(collect_parser, "split=valid_seen or max_episode_steps=15")
+    collect_parser.set_defaults(handler=_collect_command)
+
     train_parser = commands.add_parser("train-estimator", help="train a progress estimator on JSONL trajectories")
     train_parser.add_argument("--data", required=True, help="JSONL trajectories (spa-gym collect)")
-    train_parser.add_argument("--backbone", default="tiny", help="'tiny' (built locally) or a checkpoint folder")
+    train_parser.add_argument("--backbone", default="tiny",
+                              help="tiny (built locally), smollm2-135m or a checkpoint folder (default tiny)")
     train_parser.add_argument("--out", required=True, help="run folder: best/, checkpoint/, tensorboard/")
-    train_parser.add_argument("--epochs", type=int, default=None, help="default: EstimatorTrainingArgs")
-    train_parser.add_argument("--lr", type=float, default=None, help="default: EstimatorTrainingArgs")
-    train_parser.add_argument("--batch-size", type=int, default=None, help="default: EstimatorTrainingArgs")
-    train_parser.add_argument("--val-fraction", type=float, default=None, help="default: EstimatorTrainingArgs")
-    train_parser.add_argument("--patience", type=int, default=None, help="default: EstimatorTrainingArgs")
-    train_parser.add_argument("--seed", type=int, default=None, help="default: EstimatorTrainingArgs")
-    train_parser.add_argument("--backbone-lr", type=float, default=None, help="default: the head's --lr")
+    _add_recipe(train_parser)
+    for flag, kind in (("--epochs", int), ("--lr", float), ("--backbone-lr", float), ("--batch-size", int),
+                       ("--val-fraction", float), ("--patience", int), ("--seed", int), ("--prefix-weight", float)):
+        train_parser.add_argument(flag, type=kind, default=None, help="default: the recipe's or EstimatorTrainingArgs'")
+    train_parser.add_argument("--schedule", default=None, help="learning rates: constant or linear (default: the recipe's)")
+    train_parser.add_argument("--task-prior", action=argparse.BooleanOptionalAction, default=None,
+                              help="read c_0 before the first action, the task's expected outcome (default: the recipe's)")
     train_parser.add_argument("--lora-r", type=int, default=0, help="LoRA rank (0: train the whole backbone)")
     train_parser.add_argument("--pretrain", choices=["none", "actions", "all"], default="none",
                               help="first fine-tune the backbone as an LM on the data: action words or all tokens")
     train_parser.add_argument("--pretrain-epochs", type=int, default=4)
-    train_parser.add_argument("--task-prior", action="store_true",
-                              help="also read c_0 before the first action (the task's expected outcome)")
-    train_parser.add_argument("--prefix-weight", type=float, default=None,
-                              help="weight of the prefix-value loss (default 0: SPA-RL's loss alone)")
-    train_parser.add_argument("--schedule", default=None,
-                              help="learning-rate schedule: constant (the default) or linear")
+    train_parser.set_defaults(handler=_train_estimator_command)
+
     run_parser = commands.add_parser("run", help="the SPA-RL pipeline: SFT, explore, estimator, PPO x2, eval")
-    run_parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_SPECS), metavar="ENV_ID")
+    _add_env(run_parser, default="SPA-ALFWorld-v0")
     run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "cpu", "gpu"],
                             help="budgets and model: smoke (seconds), tiny (tiny model, minutes), cpu (SmolLM2 on "
                                  "2 cores, about 80 minutes, tuned for SPA-WebShop-v0), gpu")
@@ -240,77 +304,34 @@ def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = inp
                             help="tiny, smollm2-135m or a local causal-LM folder (default: the preset's)")
     run_parser.add_argument("--seed", type=int, default=0)
     run_parser.add_argument("--eval-split", default=None,
-                            help="split to evaluate on (default: the env's; ALFWorld valid_unseen, WebShop test)")
-    run_parser.add_argument("--estimator-recipe", default="spa-rl",
-                            help="spa-rl (SPA-RL's loss, the default) or prior (task prior + prefix-value loss)")
+                            help="split to evaluate on (default: the benchmark's; ALFWorld valid_unseen, WebShop test)")
+    _add_recipe(run_parser, "--estimator-recipe")
     run_parser.add_argument("--alpha", type=float, default=None, help="SPA's progress weight (default: the preset's, 1)")
     run_parser.add_argument("--beta", type=float, default=None, help="SPA's grounding weight (default: the preset's, 0.5)")
+    run_parser.set_defaults(handler=_run_command)
+
     compare_parser = commands.add_parser("compare", help="pool the evaluations of several runs (seeds), agents task by task")
     compare_parser.add_argument("runs", nargs="+", metavar="RUN", help="run folders of spa-gym run")
     compare_parser.add_argument("--plot", default=None, metavar="PNG", help="also draw the runs' PPO learning curves")
-    args = parser.parse_args(argv)
-    if args.command == "compare":
-        from .compare import comparison_report, plot_learning_curves
+    compare_parser.set_defaults(handler=_compare_command)
+    return parser
 
-        try:
-            print(comparison_report(args.runs), end="")
-            if args.plot:
-                print(f"learning curves: {plot_learning_curves(args.runs, args.plot)}")
-        except (ValueError, OSError) as error:
-            print(f"spa-gym compare: {error}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "run":
-        from .pipeline import RunConfig, run_pipeline
-        from .training import ModelNotInstalledError
 
-        try:
-            config = RunConfig(args.env, args.preset, args.model, args.seed, args.eval_split, args.estimator_recipe,
-                               args.alpha, args.beta)
-            results = run_pipeline(args.out, config)
-        except (ValueError, FileNotFoundError, OSError, ModelNotInstalledError) as error:
-            print(f"spa-gym run: {error}", file=sys.stderr)
-            return 2
-        print(results.read_text())
-        print(f"results: {results}; learning curve: {results.parent / 'learning_curve.png'}")
-        return 0
-    if args.command == "train-estimator":
-        from .progress import EstimatorTrainingArgs
+#: What a command reports as a one-line error (exit code 2) instead of a traceback: bad arguments
+#: (including gym.make's keyword checks, which raise TypeError), unknown tasks, missing or broken
+#: files, and models that are not installed (a FileNotFoundError).
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, IndexError, OSError)
 
-        given = {
-            k: getattr(args, k)
-            for k in ("epochs", "lr", "backbone_lr", "batch_size", "val_fraction", "patience", "seed", "prefix_weight",
-                      "schedule")
-        }
-        try:
-            training = EstimatorTrainingArgs(**{k: v for k, v in given.items() if v is not None})
-            return train_estimator_command(
-                args.data, args.backbone, args.out, args.lora_r, training, args.pretrain, args.pretrain_epochs,
-                args.task_prior,
-            )
-        except (ValueError, FileNotFoundError, OSError) as error:
-            print(f"spa-gym train-estimator: {error}", file=sys.stderr)
-            return 2
-    if args.command == "collect":
-        try:
-            return collect(args.env, args.policy, args.episodes, args.out, args.epsilon, args.seed,
-                           _env_kwargs(args.env_arg), args.rollouts_per_task)
-        except (ValueError, TypeError, FileNotFoundError, IndexError) as error:
-            print(f"spa-gym collect: {error}", file=sys.stderr)
-            return 2
-    if args.command == "expert":
-        try:
-            return export_expert(args.env_id, args.out, args.tasks, _env_kwargs(args.env_arg))
-        except (ValueError, TypeError, FileNotFoundError, IndexError) as error:
-            print(f"spa-gym expert: {error}", file=sys.stderr)
-            return 2
-    if args.command == "play":
-        try:
-            return play(args.env_id, args.seed, args.task_id, _env_kwargs(args.env_arg), args.max_steps, input_fn)
-        except (ValueError, TypeError, FileNotFoundError, IndexError) as error:
-            print(f"spa-gym: {error}", file=sys.stderr)
-            return 2
-    return 1
+
+def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = input) -> int:
+    """Run ``spa-gym`` with ``argv`` (``input_fn`` reads ``play``'s commands); returns the exit code."""
+    args = build_parser().parse_args(argv)
+    args.input_fn = input_fn
+    try:
+        return args.handler(args)
+    except USER_ERRORS as error:
+        print(f"spa-gym {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,7 +20,7 @@ def run_play(lines: list[str], *args: str, capsys) -> tuple[int, str]:
         except StopIteration:
             raise EOFError from None
 
-    code = main(["play", "SPA-ALFWorld-v0", *args], input_fn=fake_input)
+    code = main(["play", "--env", "SPA-ALFWorld-v0", *args], input_fn=fake_input)
     return code, capsys.readouterr().out
 
 
@@ -62,7 +62,7 @@ def test_expert_export_writes_trajectories(tmp_path, capsys) -> None:
     from spa_gym.data import read_trajectories
 
     out = tmp_path / "expert.jsonl"
-    code = main(["expert", "SPA-ALFWorld-v0", "--out", str(out), "--tasks", "5", "--env-arg", "split=valid_unseen"])
+    code = main(["expert", "--env", "SPA-ALFWorld-v0", "--out", str(out), "--tasks", "5", "--env-arg", "split=valid_unseen"])
     assert code == 0
     walks = read_trajectories(out)
     assert [w.task_id for w in walks] == [f"valid_unseen-{i:04d}" for i in range(5)]
@@ -103,18 +103,18 @@ def test_unknown_schedule_or_estimator_recipe_is_a_clear_error(tmp_path, capsys)
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["expert", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--env-arg", "split=bogus"],
+    (["expert", "--env", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--env-arg", "split=bogus"],
      "spa-gym expert: unknown ALFWorld split 'bogus'; expected one of ('train', 'valid_seen', 'valid_unseen')\n"),
-    (["expert", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--env-arg", "max_episode_steps=abc"],
+    (["expert", "--env", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--env-arg", "max_episode_steps=abc"],
      "spa-gym expert: Expect the `max_episode_steps` to be an integer, actually: <class 'str'>\n"),
-    (["play", "SPA-ALFWorld-v0", "--env-arg", "max_episode_steps=abc"],
-     "spa-gym: Expect the `max_episode_steps` to be an integer, actually: <class 'str'>\n"),
+    (["play", "--env", "SPA-ALFWorld-v0", "--env-arg", "max_episode_steps=abc"],
+     "spa-gym play: Expect the `max_episode_steps` to be an integer, actually: <class 'str'>\n"),
     (["train-estimator", "--data", "x.jsonl", "--backbone", "/nonexistent", "--out", "e"],
      "spa-gym train-estimator: no model folder at /nonexistent (models by name: tiny, smollm2-135m)\n"),
 ])
 def test_bad_arguments_get_one_line_errors(argv, message, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
-    main(["expert", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--tasks", "2"])
+    main(["expert", "--env", "SPA-ALFWorld-v0", "--out", "x.jsonl", "--tasks", "2"])
     capsys.readouterr()
     assert main(argv) == 2
     assert capsys.readouterr().err == message
@@ -124,4 +124,29 @@ def test_play_ends_quietly_when_stdin_is_closed(capsys) -> None:
     def closed(_prompt: str) -> str:
         raise RuntimeError("input(): lost sys.stdin")
 
-    assert main(["play", "SPA-ALFWorld-v0", "--seed", "0"], input_fn=closed) == 0
+    assert main(["play", "--env", "SPA-ALFWorld-v0", "--seed", "0"], input_fn=closed) == 0
+
+
+def test_train_estimator_takes_the_runs_recipes_and_flags_override_them(monkeypatch) -> None:
+    from spa_gym import cli
+
+    seen: list[tuple] = []
+    monkeypatch.setattr(cli, "train_estimator_command",
+                        lambda data, backbone, out, lora_r, args, pretrain, pretrain_epochs, task_prior:
+                        seen.append((args.lr, args.backbone_lr, args.prefix_weight, args.schedule, task_prior)) or 0)
+    base = ["train-estimator", "--data", "d.jsonl", "--out", "e"]
+    assert main(base) == 0
+    assert main([*base, "--recipe", "prior"]) == 0
+    assert main([*base, "--recipe", "prior", "--no-task-prior", "--lr", "0.01"]) == 0
+    assert seen == [(1e-3, 3e-5, 0.0, "constant", False), (3e-4, 3e-5, 1.0, "linear", True),
+                    (0.01, 3e-5, 1.0, "linear", False)]
+
+
+def test_every_env_command_takes_env_as_an_option() -> None:
+    from spa_gym.cli import build_parser
+
+    parser = build_parser()
+    for command in ("play", "expert", "collect", "run"):
+        extra = {"play": [], "expert": ["--out", "x"], "collect": ["--policy", "random", "--episodes", "1", "--out", "x"],
+                 "run": ["--out", "x"]}[command]
+        assert parser.parse_args([command, "--env", "SPA-WebShop-v0", *extra]).env_id == "SPA-WebShop-v0"

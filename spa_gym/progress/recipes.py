@@ -38,9 +38,10 @@ class EstimatorRecipe:
         return ProgressEstimator.from_backbone(backbone, task_prior=self.task_prior, **kwargs)
 
     def training_args(self, **overrides: object) -> EstimatorTrainingArgs:
-        """:class:`EstimatorTrainingArgs` with this recipe's options; ``overrides`` set the rest."""
-        return EstimatorTrainingArgs(lr=self.lr, backbone_lr=self.backbone_lr, prefix_weight=self.prefix_weight,
-                                     schedule=self.schedule, **overrides)
+        """:class:`EstimatorTrainingArgs` with this recipe's options; ``overrides`` set the rest (or replace them)."""
+        fixed = {"lr": self.lr, "backbone_lr": self.backbone_lr, "prefix_weight": self.prefix_weight,
+                 "schedule": self.schedule}
+        return EstimatorTrainingArgs(**{**fixed, **overrides})
 
 
 ESTIMATOR_RECIPES: dict[str, EstimatorRecipe] = {

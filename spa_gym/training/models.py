@@ -42,8 +42,8 @@ MANIFEST = "spa_gym_model.json"
 WEIGHTS = "model.safetensors"
 
 
-class ModelNotInstalledError(RuntimeError):
-    """A named model whose registry package is not installed."""
+class ModelNotInstalledError(FileNotFoundError):
+    """A named model whose registry package (or a file of it) is not installed."""
 
 
 @dataclass(frozen=True)
