@@ -169,19 +169,36 @@ def test_expert_wins_sampled_tasks(split: str) -> None:
         assert info["won"], f"expert failed {info['task_id']}: {info['task']}"
 
 
+#: Random steps (random.Random(5)) on train tasks 0-19, then the expert steps that win from there (recorded).
+WANDER_STEPS = [19, 13, 24, 0, 19, 11, 24, 11, 2, 23, 4, 13, 9, 10, 11, 15, 16, 15, 20, 6]
+RECOVERY_STEPS = [5, 8, 6, 8, 3, 5, 7, 7, 9, 8, 7, 6, 8, 4, 5, 11, 9, 10, 6, 8]
+
+
 def test_expert_recovers_after_wandering() -> None:
     env = make(split="train", max_episode_steps=200)
     rng = random.Random(5)
+    wandered, recovered = [], []
     for index in range(20):
         _, info = env.reset(options={"task_index": index})
-        for _ in range(rng.randrange(25)):
+        wandered.append(rng.randrange(25))
+        for _ in range(wandered[-1]):
             *_, terminated, _, info = env.step(rng.choice(info["admissible_actions"]))
-            if terminated:
-                break
-        while not info["won"]:
+            assert not terminated  # the random walk never wins these
+        plan = expert_plan(env.unwrapped.episode)  # simulated on a copy of the game
+        commands = []
+        for _ in range(40):  # bounded: a stuck or looping expert fails here instead of hanging
             command = env.unwrapped.expert_action()
             assert command is not None
-            *_, info = env.step(command)
+            commands.append(command)
+            _, reward, terminated, truncated, info = env.step(command)
+            if terminated or truncated:
+                break
+        assert commands == plan
+        assert (reward, terminated, truncated, info["won"]) == (1.0, True, False, True)
+        assert env.unwrapped.expert_action() is None
+        recovered.append(len(commands))
+    assert wandered == WANDER_STEPS
+    assert recovered == RECOVERY_STEPS
 
 
 def test_missing_and_malformed_game_files(tmp_path: Path) -> None:

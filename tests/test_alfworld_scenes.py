@@ -197,10 +197,14 @@ def test_goal_candidates_respect_rooms_and_rules():
 
 def test_generate_rejects_unsupported_goal():
     bathroom = LAYOUTS_BY_ID[401]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^layout 401 \(bathroom\) cannot host the goal "
+                                         r"Goal\(task_type='pick_heat_then_place_in_recep', object_type='apple'"):
         generate_problem(bathroom, Goal("pick_heat_then_place_in_recep", "apple", "countertop"), random.Random(0))
     kitchen = LAYOUTS_BY_ID[1]
-    with pytest.raises(ValueError):
+    # apples never go in cabinets
+    with pytest.raises(ValueError, match=r"^layout 1 \(kitchen\) cannot host the goal "
+                                         r"Goal\(task_type='pick_and_place_simple', object_type='apple', "
+                                         r"parent_type='cabinet'"):
         generate_problem(kitchen, Goal("pick_and_place_simple", "apple", "cabinet"), random.Random(0))
 
 

@@ -25,7 +25,7 @@ def test_ranking_metrics_exact_values() -> None:
     assert ranking_auc(scores, labels) == pytest.approx(4.5 / 6)
     # within: traj 1: 0.9 beats both (2/2); traj 2: a tie (0.5/1) -> 2.5 / 3
     assert within_trajectory_auc(scores, labels) == pytest.approx(2.5 / 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^ranking_auc needs at least one positive and one negative step$"):
         ranking_auc([[1.0]], [[True]])
 
 

@@ -16,6 +16,7 @@ from spa_gym.data.policies import (
     invalid_commands,
     make_policy,
 )
+from spa_gym.envs.alfworld.expert import expert_plan
 
 
 def make_env(**kwargs) -> gym.Env:
@@ -37,12 +38,44 @@ def test_expert_policy_wins_every_episode(tmp_path) -> None:
     assert [w.task_id for w in walks] == expected
 
 
-def test_expert_episode_is_the_same_loop() -> None:
+def replay(reset: dict, plan: list[str]) -> tuple[str, list[tuple[str, str, float, bool]], bool]:
+    """The initial observation and (action, observation, reward, grounded) of ``plan`` played by hand."""
     env = make_env()
-    [by_index] = collect_expert_trajectories(env, [3])
-    assert expert_episode(env, options={"task_index": 3}) == by_index
-    policy_walk = collect_trajectories(env, ExpertPolicy(env), 1, seed=0)[0]
-    assert policy_walk == expert_episode(env, seed=0)
+    obs, _ = env.reset(**reset)
+    steps = []
+    for action in plan:
+        seen, reward, terminated, _, info = env.step(action)
+        steps.append((action, seen, reward, info["grounded"]))
+    return obs, steps, terminated and info["won"]
+
+
+#: The expert's shortest plans, recorded: task 3 of valid_seen, and the task reset(seed=0) draws.
+PLAN_TASK_3 = ["go to countertop 1", "take tissuebox 2 from countertop 1", "go to drawer 4", "open drawer 4",
+               "put tissuebox 2 in/on drawer 4"]
+PLAN_SEED_0 = ["go to sinkbasin 1", "take knife 1 from sinkbasin 1", "clean knife 1 with sinkbasin 1",
+               "go to drawer 12", "open drawer 12", "put knife 1 in/on drawer 12"]
+
+
+@pytest.mark.parametrize(("reset", "task_id", "task", "plan"), [
+    ({"options": {"task_index": 3}}, "valid_seen-0003", "put a tissuebox in drawer", PLAN_TASK_3),
+    ({"seed": 0}, "valid_seen-0119", "clean some knife and put it in drawer", PLAN_SEED_0),
+], ids=["task-index", "seed"])
+def test_expert_episodes_follow_the_envs_plan(reset, task_id, task, plan) -> None:
+    env = make_env()
+    env.reset(**reset)
+    assert expert_plan(env.unwrapped.episode) == plan  # the plan simulated on a copy of the game
+    if "options" in reset:
+        [walk] = collect_expert_trajectories(env, [reset["options"]["task_index"]])
+        assert expert_episode(env, options=reset["options"]) == walk
+    else:
+        walk = expert_episode(env, seed=reset["seed"])
+        assert collect_trajectories(env, ExpertPolicy(env), 1, seed=reset["seed"])[0] == walk
+    initial, steps, won = replay(reset, plan)
+    assert won
+    assert (walk.task_id, walk.task, walk.initial_observation) == (task_id, task, initial)
+    assert [(s.action, s.observation, s.reward, s.grounded) for s in walk.steps] == steps
+    assert [s.reward for s in walk.steps] == [0.0] * (len(plan) - 1) + [1.0]
+    assert walk.won and walk.final_reward == 1.0
 
 
 def test_expert_needs_an_env_with_an_expert() -> None:

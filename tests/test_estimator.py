@@ -172,7 +172,18 @@ def test_task_prior_is_read_at_the_opening_and_round_trips(tmp_path) -> None:
     prior.save_pretrained(tmp_path / "prior")
     loaded = ProgressEstimator.from_pretrained(tmp_path / "prior")
     assert loaded.task_prior and loaded.priors(walks) == prior.priors(walks)
-    assert prior.score_with_priors(walks) == (prior.score(walks), prior.priors(walks))
+    # one batched, padded pass against the backbone and head read by hand, one walk at a time
+    with torch.no_grad():
+        by_hand = []
+        for walk in walks:
+            encoded = prior.encoder.encode(walk)
+            hidden = prior.backbone(input_ids=torch.tensor([encoded.input_ids])).last_hidden_state[0]
+            by_hand.append(prior.head(hidden[[encoded.opening_end, *encoded.action_ends]]).squeeze(-1).tolist())
+    scores, priors = prior.score_with_priors(walks, batch_size=2)
+    assert [len(s) for s in scores] == [len(w.steps) for w in walks] == [4, 6]
+    assert priors == pytest.approx([row[0] for row in by_hand], abs=1e-5)
+    for mine, row in zip(scores, by_hand):
+        assert mine == pytest.approx(row[1:], abs=1e-5)
 
 
 def test_outcome_and_prefix_value_losses_exact_values() -> None:

@@ -119,7 +119,8 @@ def test_gae_lambda_one_gamma_one_is_monte_carlo():
 def test_gae_rejects_gaps_and_bad_shapes():
     with pytest.raises(ValueError, match="prefix"):
         gae_over_steps(t([1.0, 1.0]), t([0.0, 0.0]), b([F_, T_]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^rewards, values, step_mask must share a \(B, T\) shape: "
+                                         r"torch.Size\(\[1, 2\]\), torch.Size\(\[1, 1\]\), torch.Size\(\[1, 2\]\)$"):
         gae_over_steps(t([1.0, 1.0]), t([0.0]), b([T_, T_]))
 
 
@@ -139,7 +140,7 @@ def test_spread_to_tokens_two_rows_and_errors():
     token_step = torch.tensor([[0, 1, 1], [-1, 0, -1]])
     out = spread_to_tokens(t([3.0, 4.0], [5.0, 9.0]), token_step, token_step >= 0)
     assert_close(out, t([3.0, 4.0, 4.0], [0.0, 5.0, 0.0]), rtol=0, atol=0)
-    with pytest.raises(ValueError):  # an action token without a step
+    with pytest.raises(ValueError, match="^an action token has token_step -1$"):  # an action token without a step
         spread_to_tokens(t([1.0]), torch.tensor([[-1]]), b([T_]))
 
 
@@ -231,7 +232,8 @@ def test_policy_loss_seq_mean_token_mean():
     seq_mean, _ = policy_loss(logp, old, adv, mask, aggregation="seq-mean-token-mean")
     assert_close(token_mean, torch.tensor(0.5 / 3), **TIGHT)
     assert_close(seq_mean, torch.tensor(0.675), **TIGHT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError,
+                       match=r"^aggregation must be one of \('token-mean', 'seq-mean-token-mean'\), got 'sum'$"):
         policy_loss(logp, old, adv, mask, aggregation="sum")
 
 
@@ -293,7 +295,8 @@ def test_kl_penalty_each_kind():
     # TRL aliases
     assert_close(kl_penalty(logp, ref, mask, "kl"), kl_penalty(logp, ref, mask, "k1"), rtol=0, atol=0)
     assert_close(kl_penalty(logp, ref, mask, "mse"), kl_penalty(logp, ref, mask, "k2"), rtol=0, atol=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError,
+                       match=r"^kind must be one of \('k1', 'k2', 'k3', 'abs'\) \(or \('kl', 'mse'\)\), got 'full'$"):
         kl_penalty(logp, ref, mask, "full")
 
 
@@ -329,11 +332,13 @@ def test_config_defaults_and_validation():
     losses = (cfg.clip_range, cfg.clip_range_value, cfg.vf_coef, cfg.kl_coef, cfg.kl_penalty)
     assert losses == (0.2, 0.2, 0.1, 0.3, "k1")
     assert (cfg.gamma, cfg.lam, cfg.whiten_advantages, cfg.max_grad_norm) == (1.0, 0.95, True, 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError,
+                       match="^batch_size 6 must be a multiple of mini_batch_size x gradient_accumulation_steps = 8$"):
         PPOConfig(batch_size=6)  # not a multiple of 2 x 4
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError,
+                       match=r"^aggregation must be one of \('token-mean', 'seq-mean-token-mean'\), got 'sum'$"):
         PPOConfig(aggregation="sum")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^kl_penalty must be one of \('k1', 'k2', 'k3', 'abs'\), got 'full'$"):
         PPOConfig(kl_penalty="full")
 
 

@@ -491,7 +491,7 @@ def test_splits_are_disjoint_by_product_and_sized_as_spa(catalog1k) -> None:
     for bad in ("test-0200", "train-0001", "test-x"):
         with pytest.raises(ValueError, match="unknown task id"):
             test.index_of(bad)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=r"^task index 200 out of range for split 'test' \(200 tasks\)$"):
         test.goal(200)
     with pytest.raises(ValueError, match="unknown WebShop split"):
         GoalSuite(catalog, "valid")

@@ -132,7 +132,8 @@ def test_reset_options_select_tasks() -> None:
     assert env.task_ids() == [f"test-{i:04d}" for i in range(env.num_tasks())]
     with pytest.raises(ValueError, match="unknown task id"):
         env.reset(options={"task_id": "train-0005"})
-    with pytest.raises(IndexError):
+    n = env.num_tasks()
+    with pytest.raises(IndexError, match=f"^task_index {n} out of range: this split has {n} goals$"):
         env.reset(options={"task_index": env.num_tasks()})
     with pytest.raises(ValueError, match=r"unknown reset options \['goal'\]"):
         env.reset(options={"goal": 1})

@@ -94,15 +94,32 @@ def test_ranking_exact_order() -> None:
 
 
 def test_scores_follow_lucene_bm25() -> None:
+    # Pyserini's LuceneSearcher (k1 0.9, b 0.4) scores with Lucene 8+'s BM25Similarity, which has no
+    # (k1 + 1) factor in the numerator:
+    #   idf(t) * tf / (tf + k1 * (1 - b + b * dl / avgdl)),  idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+    # CATALOG: N = 6, avgdl = 15 / 6 = 2.5; dl = 3 -> k1 * 1.08 = 0.972, dl = 2 -> k1 * 0.92 = 0.828.
     index = SearchIndex(CATALOG)
-    scores = index._bm25.get_scores_from_ids([index._bm25.vocab_dict["red"]])
-    idf = math.log(1 + (6 - 4 + 0.5) / (4 + 0.5))
-    expected = [idf * tf / (tf + 0.9 * (0.6 + 0.4 * length / 2.5)) for tf, length in [(1, 3), (2, 3), (0, 2), (1, 2), (1, 3), (0, 2)]]
-    assert [scores[doc] for doc in (2, 5)] == [0, 0]
-    # Lucene 8 drops the constant (k1 + 1) factor of older BM25 formulas; either scale ranks the same.
-    scale = scores[0] / expected[0]
-    assert scale == pytest.approx(1.0) or scale == pytest.approx(1.9)
-    assert [scores[doc] for doc in (0, 1, 3, 4)] == pytest.approx([scale * expected[doc] for doc in (0, 1, 3, 4)])
+
+    def scores(*terms: str) -> list[float]:
+        return [float(s) for s in index._bm25.get_scores_from_ids([index._bm25.vocab_dict[t] for t in terms])]
+
+    idf_4 = math.log(14 / 9)  # red, lamp: df 4 -> 0.4418327523
+    idf_2 = math.log(2.8)  # shade: df 2 -> 1.0296194172
+    idf_1 = math.log(1 + 5.5 / 1.5)  # sofa: df 1 -> 1.5404450409
+    assert (idf_4, idf_2, idf_1) == pytest.approx((0.4418327523, 1.0296194172, 1.5404450409), abs=1e-10)
+    red_1_of_3, red_2_of_3, red_1_of_2 = idf_4 * 1 / 1.972, idf_4 * 2 / 2.972, idf_4 * 1 / 1.828
+    assert (red_1_of_3, red_2_of_3, red_1_of_2) == pytest.approx((0.2240531198, 0.2973302505, 0.2417028185), abs=1e-9)
+    # bm25s keeps float32 scores: 1e-6 relative absorbs float32 rounding (~6e-8) and is far below the 1.9x
+    # (k1 + 1) scale of the pre-Lucene-8 formula. Lucene's lossy length encoding is exact for lengths 2 and 3,
+    # so these are also the scores Lucene itself gives this corpus.
+    float32 = {"rel": 1e-6, "abs": 1e-7}
+    assert scores("red") == pytest.approx([red_1_of_3, red_2_of_3, 0.0, red_1_of_2, red_1_of_3, 0.0], **float32)
+    assert scores("lamp") == pytest.approx([red_1_of_3, red_1_of_3, red_1_of_2, 0.0, red_1_of_3, 0.0], **float32)
+    assert scores("red", "lamp") == pytest.approx(
+        [2 * red_1_of_3, red_2_of_3 + red_1_of_3, red_1_of_2, red_1_of_2, 2 * red_1_of_3, 0.0], **float32)
+    assert scores("shade") == pytest.approx([idf_2 / 1.972, 0.0, 0.0, 0.0, idf_2 / 1.972, 0.0], **float32)
+    assert scores("sofa") == pytest.approx([0.0, 0.0, 0.0, idf_1 / 1.828, 0.0, 0.0], **float32)
+    assert scores("sofa")[3] == pytest.approx(0.8426942237, **float32)
 
 
 def test_ties_break_by_catalog_order_even_at_the_cut() -> None:
