@@ -108,3 +108,17 @@ def test_an_interrupted_and_resumed_run_equals_an_uninterrupted_one(tmp_path, mo
     for key in straight_moments:
         for name, value in straight_moments[key].items():
             assert torch.equal(value, resumed_moments[key][name]), (key, name)
+
+
+
+def test_a_checkpoint_of_another_policy_is_one_error_naming_it(tmp_path) -> None:
+    """Resuming loads every weight: a checkpoint whose weights do not fit the policy is refused, not half-loaded."""
+    from spa_gym.training.checkpoints import CheckpointError
+
+    ARGS_ONE = PPOArgs(**{**ARGS.__dict__, "iterations": 1})
+    envs = [gym.make("SPA-ALFWorld-v0", split="train", max_episode_steps=3) for _ in range(ARGS.batch_size)]
+    PPOTrainer(fresh_policy("full"), envs, ActionLengthReward(), tmp_path, ARGS_ONE,
+               task_sampler=sample_task_indices(100)).train(progress=False)
+    with pytest.raises(CheckpointError, match=f"cannot load the PPO checkpoint at {tmp_path / 'policy'}"):
+        PPOTrainer(fresh_policy("lora"), envs, ActionLengthReward(), tmp_path, ARGS_ONE,
+                   task_sampler=sample_task_indices(100))

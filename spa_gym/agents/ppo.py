@@ -33,7 +33,7 @@ import gymnasium as gym
 import torch
 
 from ..progress.redistribute import Redistributor
-from ..training.checkpoints import load_state, recover_folder, save_with_state
+from ..training.checkpoints import load_state, loading, recover_folder, save_with_state
 from .policy import LLMPolicy
 from .ppo_math import (
     PPOConfig,
@@ -276,7 +276,8 @@ class PPOTrainer:
         if not state_path.is_file():
             return
         saved = LLMPolicy.from_pretrained(self.out / POLICY_DIR)
-        self.policy.load_state_dict(saved.state_dict(), strict=False)
+        with loading(self.out / POLICY_DIR, "PPO checkpoint"):  # every weight, or one error naming the folder
+            self.policy.load_state_dict(saved.state_dict())
         state = load_state(state_path)
         self.optimizer.load_state_dict(state["optimizer"])
         self.iteration, self.env_steps = state["iteration"], state["env_steps"]
