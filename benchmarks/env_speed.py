@@ -16,7 +16,8 @@ Figures (median of ``--runs`` runs, one process, one core):
 Baseline in the same run: ``baseline_steps_per_s`` is a null env (constant answers, same
 wrappers), so ``step_cost_ratio`` says how many null-env steps one ALFWorld step costs.
 Reference (not measured here): the real ALFWorld/TextWorld engine does about 14 steps/s and
-1.4 s per reset on a 36-receptacle kitchen (shared/research/alfworld.md).
+1.4 s per reset on a 36-receptacle kitchen (alfworld 0.4.2 with TextWorld, measured offline;
+alfworld/alfworld#23 reports 10-15 steps/s).
 
     python3 benchmarks/env_speed.py [--env all] [--runs 5]
 """

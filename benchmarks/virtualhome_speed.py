@@ -12,8 +12,8 @@ OrderEnforcing + TimeLimit(40)):
 Baseline in the same run: ``baseline_steps_per_s`` is a null env (constant answers, same wrappers),
 so ``step_cost_ratio`` says how many null-env steps one VirtualHome step costs.
 Reference (quoted, not measured here): SPA-RL/STeCa's VirtualHome env takes about 15 ms per step on
-TrimmedTestScene1 (shared/research/virtualhome.md §1.10; the simulator alone 0.56 ms per line,
-shared/research/virtualhome_engine_speed.md); ``speedup_vs_steca_env_scene1`` compares the two on
+TrimmedTestScene1 (measured offline with eai-eval's simulator; the simulator alone 0.56 ms per
+line); ``speedup_vs_steca_env_scene1`` compares the two on
 the same scene size.
 
     python3 benchmarks/virtualhome_speed.py [--runs 5] [--steps 5000] [--resets 200]

@@ -29,7 +29,7 @@ One PPO update, in the order a trainer calls these functions:
 
 Difference from the paper's code (SPA-RL reuses StepTool's ``StepPPOTrainer`` on TRL 0.10): there,
 GAE runs token by token over the whole sequence (gamma 0.99, lam 0.95 per *token*) and each step's
-reward is injected at the step's last token. Here GAE runs over *steps* (DESIGN.md, "Agents"), so
+reward is injected at the step's last token. Here GAE runs over *steps* (``docs/design.md``, "Agents"), so
 credit does not decay with the number of observation tokens between two actions.
 """
 
@@ -48,8 +48,8 @@ KL_ALIASES = {"kl": "k1", "mse": "k2"}
 
 @dataclass
 class PPOConfig:
-    """PPO knobs. Defaults are the paper's (StepTool's ``StepTool_ppo.json`` on TRL 0.10.1 defaults,
-    see ``shared/research/spa_method.md`` §1.5) where they apply; each field says where it comes from.
+    """PPO knobs. Defaults are the paper's (SPA-RL trains with StepTool's ``StepTool_ppo.json`` on TRL
+    0.10.1's defaults) where they apply; each field says where it comes from.
 
     Example:
         >>> cfg = PPOConfig()
@@ -86,7 +86,7 @@ class PPOConfig:
     kl_horizon: float = 10000.0
     """Horizon of the adaptive controller. Paper: StepTool json ``horizon`` 10000."""
     gamma: float = 1.0
-    """Discount per *step*. Ours (DESIGN.md: GAE over steps); the paper used 0.99 per *token* (StepTool json)."""
+    """Discount per *step*. Ours (``docs/design.md``: GAE over steps); the paper used 0.99 per *token* (StepTool json)."""
     lam: float = 0.95
     """GAE lambda per *step*. Ours; the paper used TRL's default 0.95 per *token*."""
     whiten_advantages: bool = True

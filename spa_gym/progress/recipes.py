@@ -2,9 +2,9 @@
 
 - ``"spa-rl"``: SPA-RL's loss, the sum of the contributions fitted to the outcome.
 - ``"prior"``: a task prior c_0 and the prefix-value term, with linear learning-rate decay (see
-  :mod:`.train`). On ``benchmarks/attribution.py`` it ranks progress steps best (AUC 0.81); on
-  ``benchmarks/sb3_learning.py`` (4 tasks, alpha 0.2) MaskablePPO reaches 0.57 success on its SPA
-  rewards, against 0.17 on those of ``"spa-rl"``.
+  :mod:`.train`). ``benchmarks/attribution.py`` (how well c_t ranks the steps that make progress)
+  and ``benchmarks/sb3_learning.py`` (MaskablePPO on SPA rewards) compare the two; their figures
+  are in the README.
 
 Example:
     >>> args = ESTIMATOR_RECIPES["prior"].training_args(epochs=3, progress=False)

@@ -5,7 +5,7 @@ comes from the split's shuffled type schedule, its layout and goal and scene fro
 generator seeded with the task's name. Nothing is stored or downloaded; a task is built when it
 is first asked for (and cached).
 
-Sizes and task-type mix are ALFWorld's (ALFWorld paper, Table 1; research/alfworld.md §0):
+Sizes and task-type mix are ALFWorld's (ALFWorld paper, Table 1; the ALFWorld README):
 train 3,553, valid_seen 140, valid_unseen 134. ``valid_unseen`` uses only the held-out room
 layouts (:data:`.scenes.UNSEEN_LAYOUT_IDS`, ALFRED's unseen floor plans 10, 219, 308, 424);
 ``train`` and ``valid_seen`` never use them.

@@ -1,7 +1,7 @@
 """ALFWorld's text, string by string, for both data versions (2.1.1 and 2.1.3).
 
-These are the strings the real TextWorld engine renders from ALFWorld's grammar; see
-``shared/research/alfworld.md`` §1.5 and the recordings in ``shared/fixtures/alfworld``.
+These are the strings the real TextWorld engine renders from ALFWorld's grammar
+(``alfworld/data/alfred.twl2``); the tests replay recordings of that engine against them.
 """
 
 from __future__ import annotations

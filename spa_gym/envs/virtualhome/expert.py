@@ -1,7 +1,7 @@
 """A rule-based expert for VirtualHome tasks: the next action, in words, from any state.
 
 It replans from the current graph at every call, so it recovers from any detour the agent took.
-The goal's parts are worked on in a fixed order (research/virtualhome.md §4.5):
+The goal's parts are worked on in a fixed order:
 
 1. the next action group, if it can be done right away (e.g. ``Drink cup`` while holding the cup);
 2. placements ``X ON/INSIDE Y`` (go to X, open what it is in, grab it, go to Y, open Y if X goes

@@ -9,7 +9,7 @@ states, a few dozen small objects (``placable_objects``, ids from 2000 as the da
 surfaces and in containers, and the character's room, from a seed. Task objects added later take ids
 from 1000 (:meth:`Household.add_object`), as the dataset's script objects do.
 
-Edges follow the recorded scenes (research/virtualhome.md §2.1, §4.2): every node is ``INSIDE`` its
+Edges follow VirtualHome's scene graphs (TrimmedTestScene1-7 and the program dataset's init graphs): every node is ``INSIDE`` its
 room; furniture stands ``ON`` a floor; mounted things are ``ON`` (television on tvstand, faucet on
 counter) or ``INSIDE`` (sink in counter) their base; small objects are ``ON`` a surface or ``INSIDE``
 a container; ``CLOSE`` is stored both ways between the members of a furniture group, between a

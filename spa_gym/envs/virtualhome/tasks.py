@@ -4,7 +4,7 @@ A task is an everyday activity from the VirtualHome program dataset (the titles 
 test sets: Watch TV, Turn on light, Wash hands, Make coffee, Put groceries in Fridge, ...) set in a
 generated household (:mod:`.households`). Its description reads like the crowd-written ones
 ("Walk to the living room. Sit on the sofa. ..."), and its goal is a set of conditions in the style
-of the Embodied Agent Interface annotations of those programs (research/virtualhome.md §4.4):
+of the Embodied Agent Interface annotations of those programs:
 
 * node goals ``(id, STATE)``: the node has the state;
 * edge goals ``(from_id, RELATION, to_id)``: the edge exists; ``HOLDS`` means either hand;

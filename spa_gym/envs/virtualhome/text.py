@@ -1,7 +1,7 @@
 """The SPA-RL/STeCa text protocol of VirtualHome: actions in words -> script lines -> observations.
 
-This reproduces ``eval_agent/envs/virtualhome_env.py`` of SPA-RL and STeCa (research/virtualhome.md
-§1.3-1.5), written from the facts recorded there:
+This reproduces ``eval_agent/envs/virtualhome_env.py`` of SPA-RL and STeCa, written from its
+observed behaviour (no code of it is used):
 
 * **Action text.** If the text contains ``Action:``, what follows its first occurrence (and one
   optional whitespace character) is the action, as their ``parse_action`` takes it; otherwise the

@@ -8,7 +8,7 @@ node in scene 1 but furniture elsewhere, e.g. ``dishwasher``, it gets its furnit
 classes that scene 1 lacks but the other TrimmedTestScenes use are added by analogy: ``fridge`` (as
 ``freezer``), ``closet`` (as ``dresser``) and ``coffee_table``'s furniture category.
 
-Default states follow the dataset's init-graph rule (research/virtualhome.md §2.5, §4.2):
+Default states follow the VirtualHome program dataset's init-graph rule:
 ``CAN_OPEN`` -> ``CLOSED``, ``HAS_SWITCH`` -> ``OFF``, ``HAS_PLUG`` -> ``PLUGGED_IN``, and ``CLEAN``;
 lights and lamps start ``ON`` and doors ``OPEN``, as in the recorded scenes.
 
