@@ -55,8 +55,8 @@ import gymnasium as gym
 import torch
 
 import spa_gym  # noqa: F401
-from spa_gym.envs.alfworld import Episode, TaskSuite, progress_labels
 from spa_gym.data import collect_expert_trajectories, collect_trajectories, make_policy
+from spa_gym.envs.alfworld import Episode, TaskSuite, progress_labels
 from spa_gym.progress import ESTIMATOR_RECIPES, EstimatorRecipe, train_estimator
 from spa_gym.progress.metrics import ranking_auc, within_trajectory_auc
 from spa_gym.progress.pretrain import pretrain_backbone

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import subprocess
 import sys
@@ -35,9 +34,9 @@ import tracemalloc
 from pathlib import Path
 
 import gymnasium as gym
+from common import NullEnv, random_steps_per_s
 
 import spa_gym  # noqa: F401
-from common import NullEnv, random_steps_per_s
 
 
 def resets_per_s(split: str, indices: list[int]) -> float:

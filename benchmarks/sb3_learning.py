@@ -69,12 +69,12 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import spa_gym  # noqa: F401
-from spa_gym.envs.alfworld.expert import plan_length
 from spa_gym.data import collect_expert_trajectories, collect_trajectories, make_policy
+from spa_gym.envs.alfworld.expert import plan_length
+from spa_gym.integrations.sb3 import make_sb3_env, success_rate
 from spa_gym.progress import ESTIMATOR_RECIPES, ProgressEstimator, SPAReward, train_estimator
 from spa_gym.progress.pretrain import pretrain_backbone
 from spa_gym.training import tiny_model_path
-from spa_gym.integrations.sb3 import make_sb3_env, success_rate
 from spa_gym.wrappers import TaskSubset
 
 LIMIT = 20

@@ -31,9 +31,9 @@ import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.rollout import evaluate, play_episodes
 from spa_gym.agents.sft import SFTArgs, train_sft
+from spa_gym.data import collect_expert_trajectories
 from spa_gym.envs import ENV_SPECS
 from spa_gym.pipeline import ENV_SETUPS
-from spa_gym.data import collect_expert_trajectories
 from spa_gym.training import checkpoint_activations, lora_config, model_defaults, resolve_model
 
 

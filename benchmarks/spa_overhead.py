@@ -31,8 +31,8 @@ import torch
 import spa_gym  # noqa: F401
 from spa_gym.data import Trajectory
 from spa_gym.progress import ProgressEstimator
-from spa_gym.training import tiny_model_path
 from spa_gym.progress.batch_scorer import BatchScorer, EpisodeScorer
+from spa_gym.training import tiny_model_path
 
 
 def random_episode(seed: int, steps: int = 40) -> Trajectory:

@@ -25,16 +25,14 @@ import argparse
 import gzip
 import json
 import os
-import random
 import statistics
 import time
 from pathlib import Path
 
 import gymnasium as gym
+from common import NullEnv, random_steps_per_s
 
 from spa_gym.envs.virtualhome.env import VirtualHomeEnv
-
-from common import NullEnv, random_steps_per_s
 
 STECA_MS_PER_STEP = 15.0
 FIXTURES = Path(os.environ.get("SPA_GYM_FIXTURES", Path(__file__).resolve().parent.parent.parent / "shared"

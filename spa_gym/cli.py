@@ -29,8 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -152,8 +152,8 @@ def train_estimator_command(
     """
     from .data import read_trajectories
     from .progress import ProgressEstimator, train_estimator
-    from .training import lora_config, resolve_model
     from .progress.pretrain import pretrain_backbone
+    from .training import lora_config, resolve_model
 
     walks = read_trajectories(data)
     lora = None

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .agents.rollout import Evaluation, evaluate
-from .pipeline import AGENTS
 from .data.trajectories import Trajectory, read_trajectories
+from .pipeline import AGENTS
 
 
 def sign_test(only_first: int, only_second: int) -> float:

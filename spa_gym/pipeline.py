@@ -33,8 +33,8 @@ from .agents.policy import LLMPolicy
 from .agents.ppo import PPOArgs, PPOTrainer, sample_task_indices
 from .agents.rollout import Evaluation, evaluate, play_episodes
 from .agents.sft import SFTArgs, train_sft
-from .envs import ENV_SPECS
 from .data import TrajectoryWriter, collect_expert_trajectories, read_trajectories
+from .envs import ENV_SPECS
 from .progress import ESTIMATOR_RECIPES, ProgressEstimator, SPAReward, get_redistributor, train_estimator
 from .progress.pretrain import pretrain_backbone
 from .training import checkpoint_activations, lora_config, model_defaults, resolve_model

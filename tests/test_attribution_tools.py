@@ -6,8 +6,8 @@ import pytest
 
 from spa_gym.envs.alfworld import Episode, TaskSuite, expert_plan, progress_labels
 from spa_gym.progress import ProgressEstimator
-from spa_gym.training import tiny_model_path
 from spa_gym.progress.metrics import ranking_auc, within_trajectory_auc
+from spa_gym.training import tiny_model_path
 
 
 def test_progress_labels_follow_the_expert_plan() -> None:

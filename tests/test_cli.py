@@ -38,7 +38,7 @@ def test_play_to_a_win_with_hints(capsys) -> None:
     code, out = run_play(["/hint"], "--task-id", "valid_seen-0002", "--env-arg", "split=valid_seen", capsys=capsys)
     hint = out.split("expert: ")[1].splitlines()[0]
     assert hint.startswith(("go to", "take", "open"))
-    from spa_gym.envs.alfworld import TaskSuite, expert_plan, Episode
+    from spa_gym.envs.alfworld import Episode, TaskSuite, expert_plan
 
     plan = expert_plan(Episode(TaskSuite("valid_seen").game(2)))
     code, out = run_play(plan, "--task-id", "valid_seen-0002", "--env-arg", "split=valid_seen", capsys=capsys)

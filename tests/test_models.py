@@ -8,9 +8,8 @@ import json
 import pytest
 import torch
 
-from spa_gym.training import ModelNotInstalledError, model_defaults, resolve_model, tiny_model_path
-from spa_gym.training import models
-from spa_gym.training.models import GGUFModel, MANIFEST, PRETRAINED_DEFAULTS, SCRATCH_DEFAULTS, WEIGHTS
+from spa_gym.training import ModelNotInstalledError, model_defaults, models, resolve_model, tiny_model_path
+from spa_gym.training.models import MANIFEST, PRETRAINED_DEFAULTS, SCRATCH_DEFAULTS, WEIGHTS, GGUFModel
 
 
 def smollm2_installed() -> bool:

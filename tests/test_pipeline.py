@@ -92,8 +92,8 @@ def test_spa_gym_run_smoke_preset_on_virtualhome(tmp_path, capsys) -> None:
 def test_pipeline_estimator_stage_follows_the_recipe_and_spa_weights_override_the_preset(tmp_path) -> None:
     import shutil
 
-    from spa_gym.pipeline import Pipeline, RunConfig
     from spa_gym.data import TrajectoryWriter, collect_trajectories, make_policy
+    from spa_gym.pipeline import Pipeline, RunConfig
     from spa_gym.progress import ProgressEstimator
 
     out = tmp_path / "run"

@@ -9,7 +9,6 @@ import pytest
 
 import spa_gym  # noqa: F401  (registers the env ids)
 from spa_gym.agents import prompts
-from spa_gym.agents.prompts import alfworld as alfworld_prompt
 from spa_gym.agents.prompts import (
     EnvPrompt,
     build_messages,
@@ -20,6 +19,7 @@ from spa_gym.agents.prompts import (
     parse_thought,
     templated_thought,
 )
+from spa_gym.agents.prompts import alfworld as alfworld_prompt
 from spa_gym.envs.alfworld import Episode, TaskSuite, expert_plan
 
 ALFWORLD = "SPA-ALFWorld-v0"

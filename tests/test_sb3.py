@@ -14,12 +14,12 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 import spa_gym  # noqa: F401
 from conftest import untrained_but_varied
 from spa_gym.envs.alfworld.expert import plan_length
+from spa_gym.integrations import AdmissibleActionsDiscrete, HashedTextObservation
+from spa_gym.integrations.hashed_text_observation import SLOT_SCALARS, hashed_features, words
+from spa_gym.integrations.sb3 import make_sb3_env, success_rate
 from spa_gym.progress import ProgressEstimator
 from spa_gym.training import tiny_model_path
-from spa_gym.integrations.sb3 import make_sb3_env, success_rate
-from spa_gym.integrations import AdmissibleActionsDiscrete, HashedTextObservation
 from spa_gym.wrappers import SPARewardWrapper, TaskSubset
-from spa_gym.integrations.hashed_text_observation import SLOT_SCALARS, hashed_features, words
 
 #: Train tasks whose expert plan is at most 4 commands: a suite MaskablePPO can learn in seconds.
 EASY_TASKS = [4, 5, 13, 20]

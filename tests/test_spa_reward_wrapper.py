@@ -7,8 +7,8 @@ import pytest
 
 import spa_gym  # noqa: F401
 from conftest import untrained_but_varied
-from spa_gym.envs.base import TextEnv
 from spa_gym.data import Trajectory
+from spa_gym.envs.base import TextEnv
 from spa_gym.progress import ProgressEstimator, SPAReward
 from spa_gym.training import tiny_model_path
 from spa_gym.wrappers import SPARewardWrapper

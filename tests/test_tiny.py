@@ -14,7 +14,14 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import spa_gym  # noqa: F401  (registers the env ids)
 from spa_gym.training import tiny
-from spa_gym.training.tiny import SPECIAL_TOKENS, TINY_VERSION, build_tiny_model, build_tokenizer, env_texts, tiny_model_path
+from spa_gym.training.tiny import (
+    SPECIAL_TOKENS,
+    TINY_VERSION,
+    build_tiny_model,
+    build_tokenizer,
+    env_texts,
+    tiny_model_path,
+)
 
 SMALL_TEXTS = ["go to cabinet 1", "put apple 1 in/on cabinet 1", "Nothing happens."]
 

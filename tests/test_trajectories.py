@@ -58,7 +58,7 @@ def test_a_last_line_cut_inside_a_utf8_character_is_skipped(tmp_path) -> None:
     accented = walk("b")
     accented.task = "put a café crème in sinkbasin"
     line = json.dumps(accented.to_dict(), ensure_ascii=False).encode("utf-8")
-    cut = line.index("é".encode("utf-8")) + 1  # between the two bytes of "é"
+    cut = line.index("é".encode()) + 1  # between the two bytes of "é"
     path.write_bytes(path.read_bytes() + line[:cut])
     assert [t.task_id for t in read_trajectories(path)] == ["a"]
     path.write_bytes(path.read_bytes() + b"\n" + line + b"\n")

@@ -9,8 +9,8 @@ from pathlib import Path
 from random import Random
 
 import pytest
-from conftest import PicklePayload
 
+from conftest import PicklePayload
 from spa_gym.envs.webshop import catalog as catalog_module
 from spa_gym.envs.webshop.catalog import (
     CATEGORIES,

@@ -27,7 +27,16 @@ import torch
 from torch import nn
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from ..training.checkpoints import is_lora, load_head, load_model, loading, read_config, save_head, save_model, write_config
+from ..training.checkpoints import (
+    is_lora,
+    load_head,
+    load_model,
+    loading,
+    read_config,
+    save_head,
+    save_model,
+    write_config,
+)
 
 CONFIG_FILE = "spa_policy.json"
 VALUE_HEAD_FILE = "value_head.safetensors"

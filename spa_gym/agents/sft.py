@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..training.schedules import check_schedule, make_scheduler
 from ..data.trajectories import Trajectory
+from ..training.schedules import check_schedule, make_scheduler
 from .conversation import TokenConversation
 from .policy import Generation, LLMPolicy
 from .prompts import build_messages, format_assistant, get_prompt

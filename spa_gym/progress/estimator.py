@@ -35,7 +35,16 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
 from ..data.trajectories import Trajectory
-from ..training.checkpoints import is_lora, load_head, load_model, loading, read_config, save_head, save_model, write_config
+from ..training.checkpoints import (
+    is_lora,
+    load_head,
+    load_model,
+    loading,
+    read_config,
+    save_head,
+    save_model,
+    write_config,
+)
 from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
 
 CONFIG_FILE = "spa_estimator.json"

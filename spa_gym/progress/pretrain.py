@@ -31,8 +31,8 @@ import torch
 from tqdm import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
 from ..data.trajectories import Trajectory
+from .transcript import EncodedTrajectory, TranscriptEncoder, pad_batch
 
 
 def _labels(batch: Sequence[EncodedTrajectory], input_ids: torch.Tensor, targets: str) -> torch.Tensor:

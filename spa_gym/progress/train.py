@@ -28,11 +28,11 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..training.checkpoints import load_state, recover_folder, save_atomically, save_with_state
-from .estimator import ProgressEstimator
-from ..training.schedules import check_schedule, make_scheduler
-from .transcript import EncodedTrajectory
 from ..data.trajectories import Trajectory
+from ..training.checkpoints import load_state, recover_folder, save_atomically, save_with_state
+from ..training.schedules import check_schedule, make_scheduler
+from .estimator import ProgressEstimator
+from .transcript import EncodedTrajectory
 
 BEST_DIR = "best"
 CHECKPOINT_DIR = "checkpoint"

@@ -21,7 +21,22 @@ Example:
 from __future__ import annotations
 
 from .actions import (
-    CLEAN, CLOSE, COOL, EXAMINE_O, EXAMINE_R, GOTO, HEAT, HELP, INVENTORY, LOOK, OPEN, PUT, READ_ONLY, SLICE, TAKE, USE,
+    CLEAN,
+    CLOSE,
+    COOL,
+    EXAMINE_O,
+    EXAMINE_R,
+    GOTO,
+    HEAT,
+    HELP,
+    INVENTORY,
+    LOOK,
+    OPEN,
+    PUT,
+    READ_ONLY,
+    SLICE,
+    TAKE,
+    USE,
 )
 from .game import Game
 from .text import (
@@ -36,7 +51,6 @@ from .text import (
     put_feedback,
     task_line,
 )
-
 
 _CAPABILITY = {"isclean": "cleanable", "ishot": "heatable", "iscool": "coolable"}
 _APPLIANCE = {HEAT: ("microwave", "ishot", "iscool", "heat"), COOL: ("fridge", "iscool", "ishot", "cool")}
@@ -67,7 +81,7 @@ class Episode:
         self.won = False
         self._table: dict[str, tuple] | None = None
 
-    def clone(self) -> "Episode":
+    def clone(self) -> Episode:
         """An independent copy of this episode's state (the game is shared)."""
         twin = object.__new__(Episode)
         twin.game = self.game

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ..task_ids import SplitTaskIds
 from .game import Game, compile_game
 from .problem import TASK_TYPES, Goal
-from .scenes import LAYOUTS, Layout, ROOMS_FOR_TASK, UNSEEN_LAYOUT_IDS, goal_candidates, generate_problem
+from .scenes import LAYOUTS, ROOMS_FOR_TASK, UNSEEN_LAYOUT_IDS, Layout, generate_problem, goal_candidates
 
 SUITE_VERSION = "1"
 
@@ -83,14 +83,14 @@ class TaskSuite(SplitTaskIds):
 
 
 
-@lru_cache(maxsize=None)
+@cache
 def _type_schedule(split: str) -> tuple[str, ...]:
     schedule = [t for t, count in zip(TASK_TYPES, TASK_MIX[split]) for _ in range(count)]
     random.Random(f"alfworld-suite-{SUITE_VERSION}-{split}-types").shuffle(schedule)
     return tuple(schedule)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _layouts_for(split: str, task_type: str) -> tuple[Layout, ...]:
     unseen = split == "valid_unseen"
     rooms = ROOMS_FOR_TASK[task_type]
