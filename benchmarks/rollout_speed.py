@@ -94,7 +94,8 @@ def main() -> None:
         "cached_s": round(cached_s, 2), "reencode_s": round(reencode_s, 2),
         "speedup": round(reencode_s / cached_s, 2),
         "tokens": cached[0][1], "same_tokens": cached[0][1] == reencoded[0][1],
-        "cached_tokens_per_s": round(generated / cached_s, 1), "reencode_tokens_per_s": round(generated / reencode_s, 1),
+        "cached_tokens_per_s": round(generated / cached_s, 1),
+        "reencode_tokens_per_s": round(generated / reencode_s, 1),
         "sft_tokens_per_s": round(sft, 1),
     }, indent=2))
 

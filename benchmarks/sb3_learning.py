@@ -170,7 +170,8 @@ def plot(results: dict, path: str) -> None:
         means = [statistics.mean(run["curve"][i][1] for run in runs) for i in range(len(steps))]
         ax.plot(steps, means, label=f"{scheme} (mean of {len(runs)} seeds)")
         for run in runs:
-            ax.plot([s for s, _ in run["curve"]], [v for _, v in run["curve"]], alpha=0.25, color=ax.lines[-1].get_color())
+            ax.plot([s for s, _ in run["curve"]], [v for _, v in run["curve"]],
+                    alpha=0.25, color=ax.lines[-1].get_color())
     ax.set_xlabel("env steps")
     ax.set_ylabel("success rate (sampled policy)")
     ax.set_title("MaskablePPO on a small SPA-ALFWorld-v0 suite")

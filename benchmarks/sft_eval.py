@@ -61,7 +61,8 @@ def main() -> None:
     trajectories = []
     for first in range(0, args.tasks, 16):
         count = min(16, args.tasks - first)
-        envs = [gym.make(args.env, split=ENV_SPECS[args.env].eval_split, max_episode_steps=args.limit) for _ in range(count)]
+        envs = [gym.make(args.env, split=ENV_SPECS[args.env].eval_split, max_episode_steps=args.limit)
+                for _ in range(count)]
         episodes = play_episodes(policy, envs, options=[{"task_index": first + i} for i in range(count)], greedy=True,
                                  max_new_tokens=max(args.max_new_tokens, setup.min_new_tokens),
                                  history_window=args.history_window)

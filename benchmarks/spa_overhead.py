@@ -79,7 +79,7 @@ def main() -> None:
         scorer = EpisodeScorer(estimator, walk.task, walk.initial_observation)
         costs = []
         for step in walk.steps:
-            costs.append(timed(lambda a=step.action: scorer.score_action(a)))
+            costs.append(timed(lambda a=step.action, s=scorer: s.score_action(a)))
             scorer.observe(step.observation)
         step_costs.append(costs)
     first = statistics.median(c[0] for c in step_costs)
@@ -98,8 +98,8 @@ def main() -> None:
     vector_ms, single_ms = [], []
     for t in range(min(len(w.steps) for w in rows)):
         actions = {row: walk.steps[t].action for row, walk in enumerate(rows)}
-        vector_ms.append(timed(lambda: batched.score_actions(actions)))
-        single_ms.append(timed(lambda: [s.score_action(actions[row]) for row, s in enumerate(singles)]))
+        vector_ms.append(timed(lambda a=actions: batched.score_actions(a)))
+        single_ms.append(timed(lambda a=actions: [s.score_action(a[row]) for row, s in enumerate(singles)]))
         for row, walk in enumerate(rows):
             batched.observe(row, walk.steps[t].observation)
             singles[row].observe(walk.steps[t].observation)

@@ -181,7 +181,8 @@ def _add_env_arg(parser: argparse.ArgumentParser, example: str) -> None:
 
 def _add_env(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     parser.add_argument("--env", dest="env_id", default=default, required=default is None, choices=sorted(ENV_SPECS),
-                        metavar="ENV_ID", help=f"one of {sorted(ENV_SPECS)}" + (f" (default {default})" if default else ""))
+                        metavar="ENV_ID",
+                        help=f"one of {sorted(ENV_SPECS)}" + (f" (default {default})" if default else ""))
 
 
 def _add_recipe(parser: argparse.ArgumentParser, *aliases: str) -> None:
@@ -215,7 +216,8 @@ def _train_estimator_command(args: argparse.Namespace) -> int:
                                           "seed", "prefix_weight", "schedule")}
     training = recipe.training_args(**{k: v for k, v in given.items() if v is not None})
     return train_estimator_command(args.data, args.backbone, args.out, args.lora_r, training, args.pretrain,
-                                   args.pretrain_epochs, recipe.task_prior if args.task_prior is None else args.task_prior)
+                                   args.pretrain_epochs,
+                                   recipe.task_prior if args.task_prior is None else args.task_prior)
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -285,9 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, kind in (("--epochs", int), ("--lr", float), ("--backbone-lr", float), ("--batch-size", int),
                        ("--val-fraction", float), ("--patience", int), ("--seed", int), ("--prefix-weight", float)):
         train_parser.add_argument(flag, type=kind, default=None, help="default: the recipe's or EstimatorTrainingArgs'")
-    train_parser.add_argument("--schedule", default=None, help="learning rates: constant or linear (default: the recipe's)")
+    train_parser.add_argument("--schedule", default=None,
+                              help="learning rates: constant or linear (default: the recipe's)")
     train_parser.add_argument("--task-prior", action=argparse.BooleanOptionalAction, default=None,
-                              help="read c_0 before the first action, the task's expected outcome (default: the recipe's)")
+                              help="read c_0 before the first action, the task's expected outcome "
+                                   "(default: the recipe's)")
     train_parser.add_argument("--lora-r", type=int, default=0, help="LoRA rank (0: train the whole backbone)")
     train_parser.add_argument("--pretrain", choices=["none", "actions", "all"], default="none",
                               help="first fine-tune the backbone as an LM on the data: action words or all tokens")
@@ -306,11 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--eval-split", default=None,
                             help="split to evaluate on (default: the benchmark's; ALFWorld valid_unseen, WebShop test)")
     _add_recipe(run_parser, "--estimator-recipe")
-    run_parser.add_argument("--alpha", type=float, default=None, help="SPA's progress weight (default: the preset's, 1)")
-    run_parser.add_argument("--beta", type=float, default=None, help="SPA's grounding weight (default: the preset's, 0.5)")
+    run_parser.add_argument("--alpha", type=float, default=None,
+                            help="SPA's progress weight (default: the preset's, 1)")
+    run_parser.add_argument("--beta", type=float, default=None,
+                            help="SPA's grounding weight (default: the preset's, 0.5)")
     run_parser.set_defaults(handler=_run_command)
 
-    compare_parser = commands.add_parser("compare", help="pool the evaluations of several runs (seeds), agents task by task")
+    compare_parser = commands.add_parser("compare",
+                                         help="pool the evaluations of several runs (seeds), agents task by task")
     compare_parser.add_argument("runs", nargs="+", metavar="RUN", help="run folders of spa-gym run")
     compare_parser.add_argument("--plot", default=None, metavar="PNG", help="also draw the runs' PPO learning curves")
     compare_parser.set_defaults(handler=_compare_command)

@@ -85,7 +85,8 @@ def load_evaluations(runs: Sequence[str | os.PathLike[str]]) -> dict[str, dict[s
     return evaluations
 
 
-def compare(first: dict[str, list[Trajectory]], second: dict[str, list[Trajectory]], names: tuple[str, str]) -> Comparison:
+def compare(first: dict[str, list[Trajectory]], second: dict[str, list[Trajectory]],
+            names: tuple[str, str]) -> Comparison:
     """Task by task, over the runs both agents were evaluated in."""
     only_first = only_second = tasks = 0
     for run in first.keys() & second.keys():

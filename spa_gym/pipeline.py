@@ -145,7 +145,8 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.estimator_recipe not in ESTIMATOR_RECIPES:
-            raise ValueError(f"estimator_recipe must be one of {sorted(ESTIMATOR_RECIPES)}, not {self.estimator_recipe!r}")
+            raise ValueError(f"estimator_recipe must be one of {sorted(ESTIMATOR_RECIPES)}, "
+                             f"not {self.estimator_recipe!r}")
 
 
 class Pipeline:
@@ -169,7 +170,7 @@ class Pipeline:
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         if preset.tuned_for not in (None, config.env_id):
             warnings.warn(f"preset {config.preset} was tuned for {preset.tuned_for} (step limit {preset.max_steps}); "
-                          f"on {config.env_id} its budgets may leave the agents without a win")
+                          f"on {config.env_id} its budgets may leave the agents without a win", stacklevel=2)
         self._env(self.eval_split).close()  # an unknown split or model fails now, not after training
         self.model_path = resolve_model(self.model_name, config.env_id)
         self.out.mkdir(parents=True, exist_ok=True)
@@ -225,8 +226,8 @@ class Pipeline:
     def _train_sft(self, out: Path) -> None:
         if out.exists():
             shutil.rmtree(out)
-        experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs), range(self.preset.expert_tasks),
-                                              path=self.out / "experts.jsonl")
+        experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs),
+                                              range(self.preset.expert_tasks), path=self.out / "experts.jsonl")
         policy = self._policy(self.model_path, lora=self.lora)
         train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
                                                 batch_size=self.preset.sft_batch_size, style=self.preset.style,
@@ -341,13 +342,15 @@ class Pipeline:
             "",
             f"Evaluated greedily on the first {self.preset.eval_episodes} tasks of {self.eval_split} "
             f"(step limit {self.preset.max_steps}); 95% intervals (Wilson for rates). SPA rewards: estimator "
-            f"recipe {self.config.estimator_recipe}, alpha {self.preset.spa_reward.alpha}, beta {self.preset.spa_reward.beta}.",
+            f"recipe {self.config.estimator_recipe}, alpha {self.preset.spa_reward.alpha}, "
+            f"beta {self.preset.spa_reward.beta}.",
             "",
             "| agent | episodes | success rate | average reward | grounding accuracy |",
             "|---|---|---|---|---|",
         ]
         for name, ev in results.items():
-            lines.append(f"| {name} | {ev.episodes} | {ev.success_rate} | {ev.average_reward} | {ev.grounding_accuracy} |")
+            lines.append(f"| {name} | {ev.episodes} | {ev.success_rate} | {ev.average_reward} "
+                         f"| {ev.grounding_accuracy} |")
         path = self.out / "results.md"
         path.write_text("\n".join(lines) + "\n")
         self._plot()

@@ -113,7 +113,8 @@ def test_non_str_action_raises_type_error() -> None:
 def test_random_garbage_never_breaks_the_world() -> None:
     env = make(split="train", max_episode_steps=10_000)
     rng = random.Random(0)
-    garbage = ["", " ", "\t\n", "ünïcødé ☃ go to", "go to", "x" * 1_000_000, "take", "look\x00", "🙂" * 100, "put in/on"]
+    garbage = ["", " ", "\t\n", "ünïcødé ☃ go to", "go to", "x" * 1_000_000, "take", "look\x00", "🙂" * 100,
+               "put in/on"]
     _, info = env.reset(seed=0)
     base = env.unwrapped
     for step in range(100_000):

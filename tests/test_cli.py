@@ -62,7 +62,8 @@ def test_expert_export_writes_trajectories(tmp_path, capsys) -> None:
     from spa_gym.data import read_trajectories
 
     out = tmp_path / "expert.jsonl"
-    code = main(["expert", "--env", "SPA-ALFWorld-v0", "--out", str(out), "--tasks", "5", "--env-arg", "split=valid_unseen"])
+    code = main(["expert", "--env", "SPA-ALFWorld-v0", "--out", str(out), "--tasks", "5",
+                 "--env-arg", "split=valid_unseen"])
     assert code == 0
     walks = read_trajectories(out)
     assert [w.task_id for w in walks] == [f"valid_unseen-{i:04d}" for i in range(5)]
@@ -96,7 +97,8 @@ def test_collect_then_train_estimator_end_to_end(tmp_path, capsys) -> None:
 def test_unknown_schedule_or_estimator_recipe_is_a_clear_error(tmp_path, capsys) -> None:
     assert main(["train-estimator", "--data", str(tmp_path / "d.jsonl"), "--out", str(tmp_path / "e"),
                  "--schedule", "cosine"]) == 2
-    assert "spa-gym train-estimator: schedule must be one of ('constant', 'linear'), not 'cosine'" in capsys.readouterr().err
+    assert ("spa-gym train-estimator: schedule must be one of ('constant', 'linear'), not 'cosine'"
+            in capsys.readouterr().err)
     assert main(["run", "--preset", "smoke", "--out", str(tmp_path / "r"), "--estimator-recipe", "sum"]) == 2
     assert "spa-gym run: estimator_recipe must be one of ['prior', 'spa-rl'], not 'sum'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
@@ -147,6 +149,7 @@ def test_every_env_command_takes_env_as_an_option() -> None:
 
     parser = build_parser()
     for command in ("play", "expert", "collect", "run"):
-        extra = {"play": [], "expert": ["--out", "x"], "collect": ["--policy", "random", "--episodes", "1", "--out", "x"],
+        extra = {"play": [], "expert": ["--out", "x"],
+                 "collect": ["--policy", "random", "--episodes", "1", "--out", "x"],
                  "run": ["--out", "x"]}[command]
         assert parser.parse_args([command, "--env", "SPA-WebShop-v0", *extra]).env_id == "SPA-WebShop-v0"

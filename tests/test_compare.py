@@ -54,7 +54,8 @@ def test_runs_of_different_presets_or_no_runs_are_refused_in_one_line(tmp_path, 
     with pytest.raises(ValueError, match="differ in env, preset, model or eval split"):
         comparison_report([a, b])
     assert main(["compare", str(a), str(tmp_path / "missing")]) == 2
-    assert capsys.readouterr().err == f"spa-gym compare: {tmp_path / 'missing'} is not a spa-gym run folder (no config.json)\n"
+    assert capsys.readouterr().err == (f"spa-gym compare: {tmp_path / 'missing'} is not a spa-gym run folder "
+                                       "(no config.json)\n")
 
 
 def test_learning_curves_of_the_runs_are_drawn_to_an_image(tmp_path, capsys) -> None:

@@ -98,14 +98,15 @@ def test_lora_estimator_trains_adapters_only_and_round_trips(tmp_path) -> None:
             if "lora_B" in name:
                 p.add_(0.05)
     lora.save_pretrained(tmp_path / "lora")
-    assert (tmp_path / "lora" / "adapter").is_dir() and not (tmp_path / "lora" / "backbone" / "model.safetensors").exists()
+    assert ((tmp_path / "lora" / "adapter").is_dir()
+            and not (tmp_path / "lora" / "backbone" / "model.safetensors").exists())
     loaded = ProgressEstimator.from_pretrained(tmp_path / "lora")
     assert loaded.score(walks)[0] == pytest.approx(lora.score(walks)[0], abs=1e-6)
 
 
 def test_training_fits_outcomes_and_resumes(tmp_path) -> None:
     walks = [random_walk(seed, steps=4) for seed in range(24)]
-    for i, w in enumerate(walks):  # a learnable outcome: R = 1 when the first action is a "go to"
+    for _, w in enumerate(walks):  # a learnable outcome: R = 1 when the first action is a "go to"
         w.final_reward = 1.0 if w.steps[0].action.startswith("go to") else 0.0
     args = EstimatorTrainingArgs(epochs=2, batch_size=8, lr=3e-3, val_fraction=0.25, progress=False, tensorboard=True)
     first = ProgressEstimator.from_backbone(tiny_model_path(), seed=0)

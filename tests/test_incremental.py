@@ -107,6 +107,7 @@ def test_a_history_window_shows_the_policy_the_last_turns_and_caching_still_matc
     assert len(seen) == 6 and [len(batch) for batch in seen] == [2, 2, 2, 1, 1, 1]
     for turn, batch in enumerate(seen):
         first_kept = max(0, turn - 2)
-        expected = talk.ids[: starts[turn]] if first_kept == 0 else opening + talk.ids[starts[first_kept] : starts[turn]]
+        expected = (talk.ids[: starts[turn]] if first_kept == 0
+                    else opening + talk.ids[starts[first_kept] : starts[turn]])
         assert batch[0] == expected
     assert len(seen[5][0]) < starts[5]  # the window dropped the first three turns

@@ -27,7 +27,8 @@ def test_make_batch_masks_only_generated_tokens() -> None:
         spans = episode.conversation.action_spans
         marked = [i for i, m in enumerate(batch.action_mask[row].tolist()) if m]
         assert marked == [i for start, end in spans for i in range(start, end)]
-        assert [batch.token_step[row, i].item() for i in marked] == [t for t, (s, e) in enumerate(spans) for _ in range(s, e)]
+        assert ([batch.token_step[row, i].item() for i in marked]
+                == [t for t, (s, e) in enumerate(spans) for _ in range(s, e)])
     assert batch.terminated.tolist() == [False, False]
 
 
@@ -159,7 +160,8 @@ def test_a_preset_tuned_for_one_env_warns_on_another(tmp_path) -> None:
 
 def test_a_bad_split_or_model_fails_before_any_stage_and_leaves_the_folder_usable(tmp_path, capsys) -> None:
     out = tmp_path / "run"
-    assert main(["run", "--env", "SPA-WebShop-v0", "--preset", "smoke", "--eval-split", "bogus", "--out", str(out)]) == 2
+    assert main(["run", "--env", "SPA-WebShop-v0", "--preset", "smoke", "--eval-split", "bogus",
+                 "--out", str(out)]) == 2
     assert capsys.readouterr().err == ("spa-gym run: unknown WebShop split 'bogus'; expected one of "
                                        "('train', 'dev', 'test', 'all')\n")
     assert main(["run", "--preset", "smoke", "--model", "/nonexistent", "--out", str(out)]) == 2

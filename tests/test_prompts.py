@@ -117,7 +117,8 @@ def test_templated_thoughts():
     assert templated_thought("look") == "I look around."
     assert templated_thought("click[Buy Now]") == "The product and its options match the instruction, so I buy it."
     assert templated_thought("search[red lamp]") == "I search the store for red lamp."
-    assert templated_thought("click[B0ABCDEF12]") == "Product B0ABCDEF12 looks like what the instruction asks for, so I open it."
+    assert templated_thought("click[B0ABCDEF12]") == ("Product B0ABCDEF12 looks like what the instruction asks for, "
+                                                      "so I open it.")
     assert templated_thought("click[< Prev]") == "I click < Prev to look elsewhere."
     assert templated_thought("click[navy blue]") == "I choose navy blue."
     assert templated_thought("walk to kitchen") == "I will walk to kitchen."
@@ -126,7 +127,8 @@ def test_templated_thoughts():
 def test_webshop_prompts():
     react = get_prompt("SPA-WebShop-v0", "react")
     assert react.example[0]["content"].startswith("WebShop [SEP] Instruction: [SEP] ")
-    assert [parse_action(turn["content"]) for turn in react.example if turn["role"] == "assistant"][-1] == "click[buy now]"
+    assert [parse_action(turn["content"]) for turn in react.example
+            if turn["role"] == "assistant"][-1] == "click[buy now]"
     assert get_prompt("SPA-WebShop-v0", "compact").example == []
 
 

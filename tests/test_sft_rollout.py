@@ -136,7 +136,8 @@ def test_sft_with_a_history_window_trains_each_turn_in_the_windowed_chat(experts
     for turn, example in zip(range(window + 1, len(steps)), examples[1:]):
         history = [(format_assistant(s.action, None, "compact"), s.observation) for s in steps[turn - window : turn]]
         context = template_ids(tokenizer, build_messages(prompt, expert.initial_observation, history), True)
-        action = tokenizer.encode(steps[turn].action, add_special_tokens=False) + [tokenizer.convert_tokens_to_ids("<|end|>")]
+        action = (tokenizer.encode(steps[turn].action, add_special_tokens=False)
+                  + [tokenizer.convert_tokens_to_ids("<|end|>")])
         assert example.ids == context + action
         assert example.trained == [False] * len(context) + [True] * len(action)
     with pytest.raises(ValueError, match="history_window keeps at least 1 turn"):

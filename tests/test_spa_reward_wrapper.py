@@ -49,7 +49,8 @@ def test_dense_reward_and_info(name: str, request: pytest.FixtureRequest) -> Non
 
 
 def test_without_final_reward_the_win_adds_nothing(estimator: ProgressEstimator) -> None:
-    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen"), estimator, SPAReward(keep_final_reward=False))
+    env = SPARewardWrapper(gym.make("SPA-ALFWorld-v0", split="valid_seen"), estimator,
+                           SPAReward(keep_final_reward=False))
     env.reset(options={"task_index": 0})
     while (command := env.unwrapped.expert_action()) is not None:
         _, reward, terminated, _, info = env.step(command)

@@ -228,5 +228,6 @@ def test_other_envs_get_their_own_tiny_model(tmp_path, monkeypatch):
 
 
 def test_env_texts_cover_webshop_and_virtualhome():
-    words = {word for text in env_texts(["SPA-WebShop-v0", "SPA-VirtualHome-v0"], episodes_per_env=2) for word in text.split()}
+    words = {word for text in env_texts(["SPA-WebShop-v0", "SPA-VirtualHome-v0"], episodes_per_env=2)
+             for word in text.split()}
     assert {"[SEP]", "Instruction:", "click[buy", "now]", "Nothing", "happens.", "Walk", "toilet"} <= words

@@ -193,7 +193,8 @@ def test_kept_bindings_make_rejected_commands_leave_no_trace(strict):
             rooms = sorted(env.sim.class_name(i) for i in env.sim.room_ids())
             for _ in range(25):
                 if junk:
-                    for action in (f"fly {names[slip.integers(len(names))]}", f"grab {rooms[slip.integers(len(rooms))]}"):
+                    for action in (f"fly {names[slip.integers(len(names))]}",
+                                   f"grab {rooms[slip.integers(len(rooms))]}"):
                         obs, reward, _, _, rejected = env.step(action)
                         assert (obs, reward, rejected["grounded"]) == (NOTHING_HAPPENS, 0.0, False), action
                         moved += rejected["bindings_changed"]

@@ -668,7 +668,8 @@ def _reference_parse(text: str) -> tuple[ScriptLine | tuple[str, str], int]:
         param_match = _PARAM_PATTERN.search(rest)
     if len(params) != ACTIONS[action]:
         return ("ScriptParseException",
-                f'Wrong number of parameters for "{action}". Got {len(params)}, expected {ACTIONS[action]}'), len(params)
+                f'Wrong number of parameters for "{action}". Got {len(params)}, '
+                f'expected {ACTIONS[action]}'), len(params)
     return ScriptLine(action, tuple(params)), len(params)
 
 

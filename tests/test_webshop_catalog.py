@@ -102,7 +102,7 @@ def test_raw_items_have_the_real_schema_with_exact_types(raw1k) -> None:
             assert all(list(v) == ["value", "image"] and type(v["value"]) is str and v["image"] is None for v in values)
         assert type(raw["brand"]) is str and raw["product_information"] == {}
     assert type(annotations) is dict
-    for asin, entry in annotations.items():
+    for _asin, entry in annotations.items():
         assert list(entry) in (["attributes"], ["attributes", "instruction", "instruction_attributes"])
         assert _is_str_list(entry["attributes"]) and 2 <= len(entry["attributes"]) <= 4
         if "instruction" in entry:
@@ -222,7 +222,8 @@ ANNOTATIONS = {
 }  # fmt: skip
 HUMAN = {
     "B000000002": [{"asin": "B000000002", "instruction": "i need tea.", "instruction_attributes": ["tea"],
-                    "instruction_options": [], "attributes": [], "options": [], "worker_id": "A", "assignment_id": "3"}],
+                    "instruction_options": [], "attributes": [], "options": [], "worker_id": "A",
+                    "assignment_id": "3"}],
     "B000000099": [],
 }  # fmt: skip
 EXPECTED = [
@@ -290,7 +291,8 @@ def test_loader_format_matches_the_fixtures(webshop_fixtures: Path, catalog1k: C
         ("items", [RAW[0], {**RAW[3], "pricing": 12.5}],
          r"record 1 \(asin 'B000000002'\): field 'pricing' must be a string .* got 12\.5"),
         ("items", [{**RAW[3], "pricing": "12.50"}], r"record 0 \(asin 'B000000002'\): field 'pricing' '12\.50' has no"),
-        ("items", [{**RAW[3], "pricing": "$abc"}], r"record 0 .*: field 'pricing' '\$abc' has a part 'abc' that is not"),
+        ("items", [{**RAW[3], "pricing": "$abc"}],
+         r"record 0 .*: field 'pricing' '\$abc' has a part 'abc' that is not"),
         ("items", [{**RAW[3], "customization_options": {"Size": [{"image": "x"}]}}],
          r"record 0 \(asin 'B000000002'\): customization_options\['Size'\] entry .* needs a string 'value'"),
         ("items", [{**RAW[3], "small_description": [1]}], r"record 0 .*: field 'small_description' must be"),
@@ -524,7 +526,8 @@ def test_a_broken_or_hostile_catalog_cache_is_rebuilt_without_running_code(tmp_p
         processed.unlink()
         (folder / RAW_FILES["items"]).write_text("[{")
     monkeypatch.setattr(catalog_module, "_CACHE", {})
-    with pytest.warns(UserWarning, match=rf"the WebShop catalog cache .*{folder.name}.* is unreadable .*; it is rebuilt"):
+    with pytest.warns(UserWarning,
+                      match=rf"the WebShop catalog cache .*{folder.name}.* is unreadable .*; it is rebuilt"):
         rebuilt = generated_catalog(40, seed=3, home=tmp_path)
     assert not marker.exists()
     assert rebuilt.products == catalog.products

@@ -82,7 +82,8 @@ def test_session_replays_recorded_episodes(records: list[dict], catalog: dict[st
             inputs = record["inputs"]
             if inputs["step"] > 0:
                 assert len(inputs["action_history"]) == inputs["step"]
-                assert session.step(inputs["action"]) is inputs["action_valid"], (name, inputs["step"], inputs["action"])
+                assert session.step(inputs["action"]) is inputs["action_valid"], (
+                    name, inputs["step"], inputs["action"])
             where = f"{name} step {inputs['step']} ({inputs['action']})"
             assert session.page == record["page"], where
             assert session.observation() == record["observation"], where
@@ -107,7 +108,8 @@ def _product(asin: str, title: str, options: dict | None = None) -> dict:
             "product_category": "Home › Lamps", "options": options or {}, "pricing": [10.0]}
 
 
-PRODUCTS = {f"B0000000{i:02d}": _product(f"B0000000{i:02d}", f"Lamp {i}", {"color": ["red", "blue"]}) for i in range(23)}
+PRODUCTS = {f"B0000000{i:02d}": _product(f"B0000000{i:02d}", f"Lamp {i}", {"color": ["red", "blue"]})
+            for i in range(23)}
 PRODUCTS["B000000005"]["options"] = {"color": ["black", "features"], "style": ["black", "plain"]}
 
 
@@ -203,7 +205,8 @@ def test_results_paging_and_prev_quirks() -> None:
     assert session.observation().count(" [SEP] B0") == 10
     assert session.step("click[next >]") and session.step("click[next >]")
     assert session.results_page == 3 and session.observation().count(" [SEP] B0") == 3
-    assert session.step("click[next >]") and session.observation().endswith("Page 4 (Total results: 23) [SEP] < Prev [SEP] Next >")
+    assert (session.step("click[next >]")
+            and session.observation().endswith("Page 4 (Total results: 23) [SEP] < Prev [SEP] Next >"))
     assert session.step("click[< prev]") and session.results_page == 3
     assert session.step("search[nothing]") and session.available_actions()["clickables"] == ["back to search", "next >"]
 
@@ -345,7 +348,8 @@ def test_fuzzed_actions_never_raise_and_keep_state_consistent() -> None:
         "", " ", "[" * huge, "]" * huge, "click[" + "]" * huge, "search[" + "[" * huge + "]",
         "search[" + "lamp " * (huge // 5) + "]", "click[" + "x" * huge + "]", "\ud800", "search[\ud800]",
         *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(2000)),
-        *(rng.choice(["click[", "search["]) + "".join(rng.choice(alphabet) for _ in range(8)) + "]" for _ in range(500)),
+        *(rng.choice(["click[", "search["]) + "".join(rng.choice(alphabet) for _ in range(8)) + "]"
+          for _ in range(500)),
     ]
     for mode in ("text", "text_rich"):
         session = _at_item(mode=mode)

@@ -31,7 +31,7 @@ for the shortened message list, again without re-tokenising:
     >>> talk.add_observation("Nothing happens.")
     >>> tokenizer.decode(talk.window(1))
     '<|user|> You are in the middle of a room. <|end|> <|assistant|> look <|end|> <|user|> Nothing happens. <|end|> <|assistant|>'
-"""
+"""  # noqa: E501 (doctest expected outputs: a decoded token sequence cannot be wrapped)
 
 from __future__ import annotations
 

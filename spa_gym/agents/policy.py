@@ -128,7 +128,8 @@ class LLMPolicy(nn.Module):
             values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
         return output.logits, values.float()
 
-    def token_logprobs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def token_logprobs(self, input_ids: torch.Tensor,
+                       attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability of each token given the ones before it (0 at position 0), and values ``(B, L)``."""
         logits, values = self(input_ids, attention_mask)
         logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1).gather(-1, input_ids[:, 1:].unsqueeze(-1))

@@ -104,7 +104,8 @@ def make_batch(episodes: Sequence[AgentEpisode], step_rewards: Sequence[Sequence
     return Batch(input_ids, attention, action_mask, token_step, step_mask, rewards, terminated)
 
 
-def score_tokens(policy: LLMPolicy, input_ids: torch.Tensor, attention: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def score_tokens(policy: LLMPolicy, input_ids: torch.Tensor,
+                 attention: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token log-probs and values, both aligned so that position i belongs to token i:
     the log-prob of token i given the tokens before it, and the value of the state before token i."""
     logprobs, values = policy.token_logprobs(input_ids, attention)
@@ -194,7 +195,8 @@ class PPOTrainer:
             "iteration": self.iteration,
             "env_steps": self.env_steps,
             "success_rate": sum(t.won for t in trajectories) / len(trajectories),
-            "grounding": sum(s.grounded for t in trajectories for s in t.steps) / max(1, sum(len(t.steps) for t in trajectories)),
+            "grounding": (sum(s.grounded for t in trajectories for s in t.steps)
+                          / max(1, sum(len(t.steps) for t in trajectories))),
             "mean_step_reward": float(masked_mean(batch.step_rewards, batch.step_mask)),
             "kl": mean_kl,
             "kl_coef": self.kl_coef,

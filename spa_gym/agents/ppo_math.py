@@ -86,7 +86,8 @@ class PPOConfig:
     kl_horizon: float = 10000.0
     """Horizon of the adaptive controller. Paper: StepTool json ``horizon`` 10000."""
     gamma: float = 1.0
-    """Discount per *step*. Ours (``docs/design.md``: GAE over steps); the paper used 0.99 per *token* (StepTool json)."""
+    """Discount per *step*. Ours (``docs/design.md``: GAE over steps); the paper used 0.99 per *token*
+    (StepTool json)."""
     lam: float = 0.95
     """GAE lambda per *step*. Ours; the paper used TRL's default 0.95 per *token*."""
     whiten_advantages: bool = True

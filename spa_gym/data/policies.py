@@ -61,7 +61,8 @@ class Policy(Protocol):
     def reset(self, seed: int | None = None) -> None: ...
 
 
-def _episode_rng(policy_seed: int, episode_seed: int | None, current: np.random.Generator | None) -> np.random.Generator:
+def _episode_rng(policy_seed: int, episode_seed: int | None,
+                 current: np.random.Generator | None) -> np.random.Generator:
     if episode_seed is None:
         return current if current is not None else np.random.default_rng(policy_seed)
     return np.random.default_rng([policy_seed, episode_seed])
@@ -134,7 +135,7 @@ def invalid_commands(admissible: list[str]) -> list[str]:
     Example:
         >>> invalid_commands(["go to cabinet 1", "examine desk 1", "look"])
         ['go to acbinet 1', 'xeamine desk 1', 'olok', 'go to cabinet 2', 'examine desk 2', 'go to desk 1', 'fly to the moon', '']
-    """
+    """  # noqa: E501 (doctest expected output)
     valid = {command.strip() for command in admissible}
     picks = [admissible[i] for i in sorted({0, len(admissible) // 2, len(admissible) - 1})] if admissible else []
     candidates = [_misspell(command) for command in picks]

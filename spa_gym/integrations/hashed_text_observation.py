@@ -113,8 +113,10 @@ class HashedTextObservation(gym.Wrapper[np.ndarray, Any, str, Any], gym.utils.Re
             offset = start + index * slot
             vector[offset : offset + self.action_features] = command_vector
             if command_words:
-                vector[offset + self.action_features] = sum(w in self._task_words for w in command_words) / len(command_words)
-                vector[offset + self.action_features + 1] = sum(w in observed for w in command_words) / len(command_words)
+                vector[offset + self.action_features] = (sum(w in self._task_words for w in command_words)
+                                                         / len(command_words))
+                vector[offset + self.action_features + 1] = (sum(w in observed for w in command_words)
+                                                             / len(command_words))
             vector[offset + self.action_features + 2] = 1.0
         return vector
 
@@ -136,7 +138,8 @@ class HashedTextObservation(gym.Wrapper[np.ndarray, Any, str, Any], gym.utils.Re
         info["text_observation"] = text
         return self.encode(text, candidates)
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         text, info = self.env.reset(seed=seed, options=options)
         return self._observe(text, info), info
 

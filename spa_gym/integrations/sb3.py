@@ -14,7 +14,8 @@ Example:
     >>> venv = DummyVecEnv([make_sb3_env("SPA-ALFWorld-v0", tasks=[4, 5], max_episode_steps=10)] * 2)
     >>> model = MaskablePPO("MlpPolicy", venv, n_steps=16, batch_size=32, seed=0)
     >>> model = model.learn(32)
-    >>> 0.0 <= success_rate(model, make_sb3_env("SPA-ALFWorld-v0", tasks=[4, 5], max_episode_steps=10), episodes=2) <= 1.0
+    >>> 0.0 <= success_rate(model, make_sb3_env("SPA-ALFWorld-v0", tasks=[4, 5], max_episode_steps=10),
+    ...                     episodes=2) <= 1.0
     True
 """
 
@@ -70,7 +71,8 @@ def make_sb3_env(
             from ..progress import ProgressEstimator
             from ..wrappers import SPARewardWrapper
 
-            model = ProgressEstimator.from_pretrained(estimator) if isinstance(estimator, (str, os.PathLike)) else estimator
+            model = (ProgressEstimator.from_pretrained(estimator) if isinstance(estimator, (str, os.PathLike))
+                     else estimator)
             env = SPARewardWrapper(env, model, reward)
         return HashedTextObservation(AdmissibleActionsDiscrete(env, max_actions=max_actions))
 

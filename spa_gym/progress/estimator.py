@@ -92,7 +92,8 @@ class ProgressEstimator(nn.Module):
         """
         path = str(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        backbone = AutoModel.from_pretrained(path, dtype=torch_dtype) if torch_dtype else AutoModel.from_pretrained(path)
+        backbone = (AutoModel.from_pretrained(path, dtype=torch_dtype) if torch_dtype
+                    else AutoModel.from_pretrained(path))
         if lora is not None:
             from peft import get_peft_model
 
@@ -162,8 +163,8 @@ class ProgressEstimator(nn.Module):
         folder = Path(save_directory)
         save_model(self.backbone, self.tokenizer, folder, BACKBONE_DIR)
         save_head(self.head, folder / HEAD_FILE)
-        config = {"head_hidden": self.head_hidden, "lora": is_lora(self.backbone), "base_model_path": self.base_model_path,
-                  "task_prior": self.task_prior}
+        config = {"head_hidden": self.head_hidden, "lora": is_lora(self.backbone),
+                  "base_model_path": self.base_model_path, "task_prior": self.task_prior}
         write_config(folder / CONFIG_FILE, config, FORMAT_VERSION)
 
     @classmethod

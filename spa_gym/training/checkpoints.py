@@ -127,7 +127,8 @@ def save_model(model: nn.Module, tokenizer: Any, folder: Path, weights_dir: str)
     tokenizer.save_pretrained(folder / weights_dir)
 
 
-def load_model(folder: Path, weights_dir: str, auto_class: Any, lora: bool, base_model_path: str | None) -> tuple[Any, Any]:
+def load_model(folder: Path, weights_dir: str, auto_class: Any, lora: bool,
+               base_model_path: str | None) -> tuple[Any, Any]:
     """``(model, tokenizer)`` saved by :func:`save_model`; a LoRA adapter is put back on its base model."""
     tokenizer = AutoTokenizer.from_pretrained(folder / weights_dir)
     if not lora:

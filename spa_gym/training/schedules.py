@@ -24,7 +24,8 @@ def check_schedule(name: str) -> None:
         raise ValueError(f"schedule must be one of {SCHEDULES}, not {name!r}")
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, name: str, total_updates: int) -> torch.optim.lr_scheduler.LambdaLR:
+def make_scheduler(optimizer: torch.optim.Optimizer, name: str,
+                   total_updates: int) -> torch.optim.lr_scheduler.LambdaLR:
     """A scheduler stepped once per update: ``"constant"``, or ``"linear"`` from the base rate to 0."""
     check_schedule(name)
     if name == "linear":

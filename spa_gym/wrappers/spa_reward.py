@@ -19,8 +19,8 @@ class SPARewardWrapper(gym.Wrapper[str, str, str, str], gym.utils.RecordConstruc
 
     ``c_t`` is the estimator's progress contribution of the action, ``g_t`` is 1 if the env
     grounded (executed) it, else 0; ``reward`` weighs them (default ``alpha`` 1, ``beta`` 0.5, the
-    env's own reward kept). ``info`` gains ``sparse_reward``, ``progress`` and ``grounding``. The estimator's KV cache is
-    kept through the episode, so a step costs only its new tokens.
+    env's own reward kept). ``info`` gains ``sparse_reward``, ``progress`` and ``grounding``. The
+    estimator's KV cache is kept through the episode, so a step costs only its new tokens.
 
     Example:
         >>> import gymnasium as gym, spa_gym

@@ -142,7 +142,8 @@ def goal_from_formula(formula: SExpr) -> Goal:
 
 
 def problem_from_pddl(text: str) -> Problem:
-    """Build a :class:`Problem` from PDDL problem text (``initial_state.pddl``). Goal text and grammar are left default."""
+    """Build a :class:`Problem` from PDDL problem text (``initial_state.pddl``). Goal text and grammar
+    are left default."""
     parsed = parse_sexpr(text)
     define = next((p for p in parsed if isinstance(p, list) and p and p[0] == "define"), None)
     if define is None:

@@ -3,11 +3,12 @@
 The real ALFWorld games come from 120 AI2-THOR floor plans (30 kitchens, living rooms, bedrooms and
 bathrooms). None of them can be downloaded here, so this module builds its own 120 layouts from
 per-room templates whose receptacle and object statistics follow ALFRED's scenes (ALFWorld's
-``alfworld/gen/layouts`` files and the room intros of public game traces). A :class:`Layout` fixes the furniture: receptacles, which
-of them share a point (stove burners, stacked drawers, cabinet pairs), the lamps and other fixed
-decor, and the object types that occur in the room. :func:`generate_problem` then places 1-3
-instances of every object type, seeded by the caller's ``random.Random``, and returns a
-:class:`~.problem.Problem` that :func:`~.game.compile_game` turns into a playable game.
+``alfworld/gen/layouts`` files and the room intros of public game traces). A :class:`Layout` fixes
+the furniture: receptacles, which of them share a point (stove burners, stacked drawers, cabinet
+pairs), the lamps and other fixed decor, and the object types that occur in the room.
+:func:`generate_problem` then places 1-3 instances of every object type, seeded by the caller's
+``random.Random``, and returns a :class:`~.problem.Problem` that :func:`~.game.compile_game` turns
+into a playable game.
 
 Facts follow ALFRED: which receptacle can hold which object (``CAN_CONTAIN``, in the spirit of
 ALFRED's ``VAL_RECEPTACLE_OBJECTS``), the affordances of each object type (§1.3), the rooms in

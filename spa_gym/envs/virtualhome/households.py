@@ -9,14 +9,15 @@ states, a few dozen small objects (``placable_objects``, ids from 2000 as the da
 surfaces and in containers, and the character's room, from a seed. Task objects added later take ids
 from 1000 (:meth:`Household.add_object`), as the dataset's script objects do.
 
-Edges follow VirtualHome's scene graphs (TrimmedTestScene1-7 and the program dataset's init graphs): every node is ``INSIDE`` its
-room; furniture stands ``ON`` a floor; mounted things are ``ON`` (television on tvstand, faucet on
-counter) or ``INSIDE`` (sink in counter) their base; small objects are ``ON`` a surface or ``INSIDE``
-a container; ``CLOSE`` is stored both ways between the members of a furniture group, between a
-support and what it holds and between the objects on one support; ``FACING`` goes from couch to
-television and from the desk chair to the computer; each door has ``BETWEEN`` edges to its two rooms.
-The character starts ``INSIDE`` a room with no ``CLOSE`` edge (sometimes ``SITTING``, as 12 of the 518
-scene-1 init graphs do). ``hands_both`` is ``INSIDE`` the bathroom, ``CLOSE`` to its sink.
+Edges follow VirtualHome's scene graphs (TrimmedTestScene1-7 and the program dataset's init graphs):
+every node is ``INSIDE`` its room; furniture stands ``ON`` a floor; mounted things are ``ON``
+(television on tvstand, faucet on counter) or ``INSIDE`` (sink in counter) their base; small objects
+are ``ON`` a surface or ``INSIDE`` a container; ``CLOSE`` is stored both ways between the members of
+a furniture group, between a support and what it holds and between the objects on one support;
+``FACING`` goes from couch to television and from the desk chair to the computer; each door has
+``BETWEEN`` edges to its two rooms. The character starts ``INSIDE`` a room with no ``CLOSE`` edge
+(sometimes ``SITTING``, as 12 of the 518 scene-1 init graphs do). ``hands_both`` is ``INSIDE`` the
+bathroom, ``CLOSE`` to its sink.
 
 Layouts 1-16 are for ``train`` and ``test_seen``; :data:`UNSEEN_LAYOUT_IDS` (17-20) only appear in
 ``test_unseen``. Everything is a pure function of ``(HOUSEHOLDS_VERSION, layout_id, seed)``.

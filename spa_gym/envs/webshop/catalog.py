@@ -313,7 +313,8 @@ QUERIES: tuple[QuerySpec, ...] = (
        "Power Cord;replacement Charger Cord;Power Supply Cable;Extension Cord",
        "ul listed;heavy duty;easy install;high speed", "color_basic length", 14),
     _q("electronics", "wearable technology",
-       "Electronics > Wearable Technology > Smartwatches;Electronics > Wearable Technology > Activity & Fitness Trackers;"
+       "Electronics > Wearable Technology > Smartwatches;"
+       "Electronics > Wearable Technology > Activity & Fitness Trackers;"
        "Cell Phones & Accessories > Accessories > Smartwatch Accessories > Smartwatch Bands",
        "Smart Watch;Fitness Tracker;Watch Band;Smartwatch",
        "heart rate;water resistant;fitness tracker;easy install;quick release", "color_electronics size_band", 40),
@@ -322,7 +323,8 @@ QUERIES: tuple[QuerySpec, ...] = (
        "Cell Phones & Accessories > Cases, Holsters & Sleeves > Flip Cases;"
        "Cell Phones & Accessories > Cases, Holsters & Sleeves > Wallet Cases",
        "Phone Case;Wallet Case;clear Case;rugged Case",
-       "shock absorption;wireless charging;easy install;card slots;tempered glass", "color_electronics style_phone", 12),
+       "shock absorption;wireless charging;easy install;card slots;tempered glass",
+       "color_electronics style_phone", 12),
     _q("electronics", "speakers",
        "Electronics > Portable Audio & Video > Portable Speakers & Docks > Portable Bluetooth Speakers;"
        "Electronics > Home Audio > Speakers > Bookshelf Speakers;"
@@ -342,7 +344,8 @@ QUERIES: tuple[QuerySpec, ...] = (
        "TV Wall Mount;TV Mount Bracket;Ceiling TV Mount;TV Floor Stand",
        "heavy duty;easy install;full motion;wall mount;cable management", "size_tv", 38),
     _q("electronics", "computer mice",
-       "Electronics > Computers & Accessories > Computer Accessories & Peripherals > Keyboards, Mice & Accessories > Mice;"
+       "Electronics > Computers & Accessories > Computer Accessories & Peripherals > "
+       "Keyboards, Mice & Accessories > Mice;"
        "Electronics > Computers & Accessories > Computer Accessories & Peripherals > Keyboards, Mice & Accessories > "
        "Keyboard & Mouse Combos;Electronics > Computers & Accessories > Gaming Mice",
        "wireless Mouse;Gaming Mouse;ergonomic Mouse;Keyboard and Mouse Combo",
@@ -382,7 +385,8 @@ QUERIES: tuple[QuerySpec, ...] = (
        "Clothing, Shoes & Jewelry > Men > Clothing > Shorts > Cargo;"
        "Clothing, Shoes & Jewelry > Men > Clothing > Active > Active Shorts;Sports & Outdoors > Running > Shorts",
        "Men's Cargo Shorts;Men's running Shorts;Men's Chino Shorts;Men's Swim Trunks",
-       "quick dry;polyester spandex;elastic waistband;drawstring closure;machine wash", "color_apparel size_apparel", 25),
+       "quick dry;polyester spandex;elastic waistband;drawstring closure;machine wash",
+       "color_apparel size_apparel", 25),
     _q("fashion", "men's dress shirts",
        "Clothing, Shoes & Jewelry > Men > Clothing > Shirts > Dress Shirts;"
        "Clothing, Shoes & Jewelry > Men > Clothing > Shirts > Casual Button-Down Shirts;"
@@ -427,7 +431,8 @@ QUERIES: tuple[QuerySpec, ...] = (
        "faux leather;zipper closure;large capacity;adjustable strap", "color_apparel", 38),
     _q("fashion", "men's watches",
        "Clothing, Shoes & Jewelry > Men > Watches > Wrist Watches;"
-       "Clothing, Shoes & Jewelry > Men > Watches > Smartwatches;Clothing, Shoes & Jewelry > Men > Watches > Watch Bands",
+       "Clothing, Shoes & Jewelry > Men > Watches > Smartwatches;"
+       "Clothing, Shoes & Jewelry > Men > Watches > Watch Bands",
        "Men's Watch;Chronograph Watch;Dress Watch;Sport Watch",
        "water resistant;stainless steel;quartz movement;leather strap", "color_electronics", 60),
     _q("fashion", "socks",
@@ -519,12 +524,14 @@ QUERIES: tuple[QuerySpec, ...] = (
     # -- grocery ----------------------------------------------------------------------------------
     _q("grocery", "party mix",
        "Grocery & Gourmet Food > Snack Foods > Snack Mixes > Party Mix;"
-       "Grocery & Gourmet Food > Snack Foods > Snack Mixes > Trail Mix;Grocery & Gourmet Food > Snack Foods > Chips & Crisps",
+       "Grocery & Gourmet Food > Snack Foods > Snack Mixes > Trail Mix;"
+       "Grocery & Gourmet Food > Snack Foods > Chips & Crisps",
        "Party Mix;Snack Mix;Trail Mix;Pretzel Mix",
        "individually wrapped;great gift;resealable bag;gluten free;non gmo", "flavor_snack size_snack", 14),
     _q("grocery", "snack bars",
        "Grocery & Gourmet Food > Snack Foods > Bars > Protein Bars;"
-       "Grocery & Gourmet Food > Snack Foods > Bars > Granola Bars;Health & Household > Diet & Sports Nutrition > Nutrition Bars",
+       "Grocery & Gourmet Food > Snack Foods > Bars > Granola Bars;"
+       "Health & Household > Diet & Sports Nutrition > Nutrition Bars",
        "Protein Bars;Granola Bars;Snack Bars;Energy Bars",
        "high protein;gluten free;low sugar;individually wrapped;keto friendly", "flavor_bar size_count", 20),
     _q("grocery", "coffee",
@@ -541,7 +548,8 @@ QUERIES: tuple[QuerySpec, ...] = (
        "caffeine free;certified organic;non gmo;individually wrapped;natural ingredients", "flavor_tea size_count", 12),
     _q("grocery", "candy & chocolate",
        "Grocery & Gourmet Food > Candy & Chocolate > Chocolate > Chocolate Bars;"
-       "Grocery & Gourmet Food > Candy & Chocolate > Gummy Candy;Grocery & Gourmet Food > Candy & Chocolate > Hard Candy",
+       "Grocery & Gourmet Food > Candy & Chocolate > Gummy Candy;"
+       "Grocery & Gourmet Food > Candy & Chocolate > Hard Candy",
        "Chocolate Bars;Gummy Bears;hard Candy;Chocolate Truffles;Candy Assortment",
        "individually wrapped;great gift;gluten free;dark chocolate;valentine day", "flavor_candy size_snack", 15),
     _q("grocery", "nuts & seeds",
@@ -1441,7 +1449,7 @@ def _read_processed(path: Path) -> Catalog | None:
         reason = f"it holds a {type(catalog).__name__}"
     except Exception as error:  # truncated, garbage or hostile: any failure means "rebuild"
         reason = str(error) or type(error).__name__
-    warnings.warn(f"the WebShop catalog cache {path} is unreadable ({reason}); it is rebuilt")
+    warnings.warn(f"the WebShop catalog cache {path} is unreadable ({reason}); it is rebuilt", stacklevel=2)
     return None
 
 
@@ -1454,7 +1462,8 @@ def _generated(directory: Path, size: int, seed: int) -> Catalog:
         try:
             return load_raw_catalog(*(directory / RAW_FILES[n] for n in RAW_FILES), key=directory.name)
         except CatalogFileError as error:
-            warnings.warn(f"the WebShop catalog cache {directory} is unreadable ({error}); it is rebuilt")
+            warnings.warn(f"the WebShop catalog cache {directory} is unreadable ({error}); it is rebuilt",
+                          stacklevel=2)
     raw = generate_raw(size, seed)
     catalog = catalog_from_raw(*raw, key=directory.name)
     try:
@@ -1462,7 +1471,8 @@ def _generated(directory: Path, size: int, seed: int) -> Catalog:
             shutil.rmtree(directory)
         write_raw(directory, *raw, catalog=catalog)
     except OSError as error:
-        warnings.warn(f"cannot cache the WebShop catalog in {directory} ({error}); it is kept in memory only")
+        warnings.warn(f"cannot cache the WebShop catalog in {directory} ({error}); it is kept in memory only",
+                      stacklevel=2)
     return catalog
 
 

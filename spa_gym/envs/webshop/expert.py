@@ -70,7 +70,8 @@ def option_clicks(goal: Mapping[str, Any], product: Mapping[str, Any]) -> dict[s
     """Option name -> value to choose so that the goal's options match (unmatchable goal options skipped).
 
     >>> product = {"options": {"color": ["navy blue", "white"], "size": ["9.5", "10"]}}
-    >>> option_clicks({"goal_options": ["white", "9.5"]}, product), option_clicks({"goal_options": {"size": "10"}}, product)
+    >>> (option_clicks({"goal_options": ["white", "9.5"]}, product),
+    ...  option_clicks({"goal_options": {"size": "10"}}, product))
     ({'color': 'white', 'size': '9.5'}, {'size': '10'})
     """
     options: Mapping[str, Sequence[str]] = product.get("options") or {}

@@ -35,7 +35,8 @@ Example:
     >>> suite.task_id(7), suite.index_of("test-0007")
     ('test-0007', 7)
     >>> goal = suite.goal(0)
-    >>> sorted(goal) == sorted(GOAL_KEYS), goal["instruction_text"] == GoalSuite(catalog, "test").goal(0)["instruction_text"]
+    >>> (sorted(goal) == sorted(GOAL_KEYS),
+    ...  goal["instruction_text"] == GoalSuite(catalog, "test").goal(0)["instruction_text"])
     (True, True)
 """
 

@@ -30,7 +30,7 @@ Example:
     'Instruction: [SEP] i need shoes [SEP] Back to Search [SEP] Page 1 (Total results: 1) [SEP] Next > [SEP] B000000001 [SEP] Acme Shoe [SEP] $9.5'
     >>> actions
     {'has_search_bar': False, 'clickables': ['back to search', 'next >', 'b000000001']}
-"""
+"""  # noqa: E501 (doctest expected output: one observation string)
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def render_search(instruction_text: str, *, mode: str = "text") -> PageView:
     Example:
         >>> render_search("find a lamp")
         ('WebShop [SEP] Instruction: [SEP] find a lamp [SEP] Search', {'has_search_bar': True, 'clickables': ['search']})
-    """
+    """  # noqa: E501 (doctest expected output)
     nodes = [(_TEXT, "WebShop", False), (_TEXT, "Instruction: ", False), (_TEXT, instruction_text, False),
              (_BUTTON, "Search", False)]
     return _serialise(nodes, mode), _actions(["search"], has_search_bar=True)
@@ -239,7 +239,7 @@ def render_page(
     Example:
         >>> render_page("search", instruction_text="i need shoes", mode="text_rich")
         ('WebShop\\nInstruction: \\ni need shoes\\n[button] Search [button_]\\n', {'has_search_bar': True, 'clickables': ['search']})
-    """
+    """  # noqa: E501 (doctest expected output)
     if mode not in MODES:
         raise ValueError(f"unknown observation mode {mode!r}: expected one of {', '.join(MODES)}")
     products = products or {}
@@ -342,7 +342,8 @@ def _serialise(nodes: Iterable[_Node], mode: str) -> str:
             else:
                 lines.append(f"  [button] {text} [button_]\n")
         elif kind == _LINK:
-            lines.append(f"\n[clicked button] {text} [clicked button_]\n" if marked else f"\n[button] {text} [button_]\n")
+            lines.append(f"\n[clicked button] {text} [clicked button_]\n" if marked
+                         else f"\n[button] {text} [button_]\n")
         else:
             lines.append(f"{text}\n")
     return "".join(reversed(clicked)) + "".join(lines)

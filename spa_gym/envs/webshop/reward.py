@@ -370,7 +370,8 @@ def _validate(
         missing = [key for key in keys if key not in record]
         if missing:
             raise ValueError(
-                f"{what} is missing required key(s) {', '.join(map(repr, missing))}; expected the keys {', '.join(keys)}"
+                f"{what} is missing required key(s) {', '.join(map(repr, missing))}; "
+                f"expected the keys {', '.join(keys)}"
             )
     for key in ("name", "query", "product_category", "Title", "Description"):
         _check_type(product, "purchased_product", key, str, "a string")

@@ -21,7 +21,8 @@ Example:
     ['women', 'slip', 'loafer', 'size', '9.5', 'usb_c', 'port']
     >>> index = SearchIndex([
     ...     {"asin": "B01", "Title": "Red Lamp", "Description": "", "BulletPoints": [], "options": {}},
-    ...     {"asin": "B02", "Title": "Blue Lamp", "Description": "a lamp", "BulletPoints": [], "options": {"color": ["red"]}},
+    ...     {"asin": "B02", "Title": "Blue Lamp", "Description": "a lamp", "BulletPoints": [],
+    ...      "options": {"color": ["red"]}},
     ... ])
     >>> index.search("red lamps")
     ['B01', 'B02']
@@ -235,7 +236,8 @@ class SearchIndex:
         try:
             _save(index, folder)
         except OSError as error:  # a read-only or full cache folder costs speed, not the index
-            warnings.warn(f"cannot cache the WebShop search index in {folder} ({error}); it is kept in memory only")
+            warnings.warn(f"cannot cache the WebShop search index in {folder} ({error}); it is kept in memory only",
+                          stacklevel=2)
         return index
 
 

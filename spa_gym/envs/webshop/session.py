@@ -35,7 +35,7 @@ Example:
     ['click[back to search]', 'click[< prev]', 'click[description]', 'click[features]', 'click[reviews]', 'click[buy now]', 'click[red]', 'click[blue]']
     >>> session.step("click[buy now]"), session.bought, session.purchased_asin, session.purchased_options
     (True, True, 'B000000001', {'color': 'red'})
-"""
+"""  # noqa: E501 (doctest expected output: the admissible actions list)
 
 from __future__ import annotations
 
@@ -133,7 +133,8 @@ class ShopSession:
     def step(self, action: str) -> bool:
         """Apply ``action``; True if the original would execute it (else nothing changes)."""
         if not isinstance(action, str):
-            raise TypeError(f"a WebShop action must be a str like 'search[...]' or 'click[...]', got {type(action).__name__}")
+            raise TypeError("a WebShop action must be a str like 'search[...]' or 'click[...]', "
+                            f"got {type(action).__name__}")
         view = self._current()[1]
         matched = match_action(action, view)
         if matched is None:
