@@ -198,3 +198,29 @@ def test_any_query_is_answered() -> None:
     assert answers[:2] == [[], []] and answers[5] == []
     assert answers[2] == answers[4] == answers[6] == ["P2", "P0", "P1", "P4"]
     assert answers[3] == ["P1", "P3", "P0", "P4"]  # red: tf 2 in 3 terms > tf 1 in 2 > tf 1 in 3
+
+
+@pytest.mark.parametrize("damage", ["truncated array", "garbage vocabulary", "another catalog's asins", "cut params"])
+def test_a_damaged_cache_is_rebuilt_with_a_warning_naming_it(
+    damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = SearchIndex.shared("first", CATALOG, cache_dir=tmp_path).search("red lamp")
+    [folder] = tmp_path.iterdir()
+    if damage == "truncated array":
+        array = folder / "data.csc.index.npy"
+        array.write_bytes(array.read_bytes()[:-8])
+    elif damage == "garbage vocabulary":
+        (folder / "vocab.index.json").write_text("\x00\x01 not json")
+    elif damage == "another catalog's asins":
+        (folder / "asins.json").write_text('["X0", "X1"]')
+    else:
+        params = folder / "params.index.json"
+        params.write_text(params.read_text()[:5])
+    builds = []
+    build = SearchIndex._build
+    monkeypatch.setattr(SearchIndex, "_build", staticmethod(lambda *args: builds.append(1) or build(*args)))
+    with pytest.warns(UserWarning, match=f"the WebShop search index cache in {folder} is unreadable"):
+        rebuilt = SearchIndex.shared("second", CATALOG, cache_dir=tmp_path)
+    assert builds == [1] and rebuilt.search("red lamp") == expected
+    monkeypatch.setattr(SearchIndex, "_build", staticmethod(lambda *args: pytest.fail("rebuilt twice")))
+    assert SearchIndex.shared("third", CATALOG, cache_dir=tmp_path).search("red lamp") == expected  # cached again

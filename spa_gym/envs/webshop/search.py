@@ -230,8 +230,13 @@ class SearchIndex:
         index = cls.__new__(cls)
         index.k1, index.b, index.asins = 0.9, 0.4, asins
         if (folder / _ASINS_FILE).is_file():
-            index._bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False) if asins else None
-            return index
+            try:
+                index._bm25 = _load(folder, asins)
+                return index
+            except Exception as error:  # a damaged cache costs a rebuild, never the env
+                warnings.warn(f"the WebShop search index cache in {folder} is unreadable "
+                              f"({type(error).__name__}: {error}); rebuilding it", stacklevel=2)
+                shutil.rmtree(folder, ignore_errors=True)
         index._bm25 = cls._build(documents, index.k1, index.b)
         try:
             _save(index, folder)
@@ -255,6 +260,20 @@ def _catalog_hash(asins: Sequence[str], documents: Sequence[str]) -> str:
     for asin, text in zip(asins, documents):
         digest.update(f"{asin}\t{text}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
+
+
+def _load(folder: Path, asins: list[str]) -> bm25s.BM25 | None:
+    """The index cached in ``folder``, checked against the catalog's asins and its own shape."""
+    if json.loads((folder / _ASINS_FILE).read_text(encoding="utf-8")) != asins:
+        raise ValueError("it was written for another catalog")
+    if not asins:
+        return None
+    bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False)
+    scores = bm25.scores
+    if not (int(scores["indptr"][-1]) == len(scores["data"]) == len(scores["indices"])
+            and scores["num_docs"] == len(asins)):
+        raise ValueError("its arrays do not fit together or the catalog")
+    return bm25
 
 
 def _save(index: SearchIndex, folder: Path) -> None:
