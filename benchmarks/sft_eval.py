@@ -30,16 +30,16 @@ import torch
 import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.rollout import evaluate, play_episodes
-from spa_gym.agents.sft import SFTArgs, train_sft
+from spa_gym.agents.sft import SFTConfig, train_sft
 from spa_gym.data import collect_expert_trajectories
 from spa_gym.envs import ENV_SPECS
-from spa_gym.pipeline import ENV_SETUPS
+from spa_gym.pipeline import ENV_RECIPES
 from spa_gym.training import checkpoint_activations, lora_config, model_defaults, resolve_model
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_SETUPS))
+    parser.add_argument("--env", default="SPA-ALFWorld-v0", choices=sorted(ENV_RECIPES))
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--demos", type=int, default=64)
     parser.add_argument("--tasks", type=int, default=32)
@@ -47,15 +47,15 @@ def main() -> None:
     parser.add_argument("--history-window", type=int, default=None)
     parser.add_argument("--max-new-tokens", type=int, default=20)
     args = parser.parse_args()
-    setup = ENV_SETUPS[args.env]
+    env_recipe = ENV_RECIPES[args.env]
     start = time.perf_counter()
     lora = lora_config() if model_defaults(args.model).lora else None
     policy = LLMPolicy.from_pretrained(resolve_model(args.model, args.env), lora=lora)
     policy.autocast_dtype = torch.bfloat16
     checkpoint_activations(policy.model)
-    demos = collect_expert_trajectories(gym.make(args.env, split="train", **setup.demo_kwargs), range(args.demos))
+    demos = collect_expert_trajectories(gym.make(args.env, split="train", **env_recipe.demo_kwargs), range(args.demos))
     with tempfile.TemporaryDirectory() as out:
-        history = train_sft(policy, demos, out, SFTArgs(epochs=2, lr=5e-4, batch_size=2,
+        history = train_sft(policy, demos, out, SFTConfig(epochs=2, lr=5e-4, batch_size=2,
                                                         history_window=args.history_window))
     trained = time.perf_counter()
     trajectories = []
@@ -64,7 +64,7 @@ def main() -> None:
         envs = [gym.make(args.env, split=ENV_SPECS[args.env].eval_split, max_episode_steps=args.limit)
                 for _ in range(count)]
         episodes = play_episodes(policy, envs, options=[{"task_index": first + i} for i in range(count)], greedy=True,
-                                 max_new_tokens=max(args.max_new_tokens, setup.min_new_tokens),
+                                 max_new_tokens=max(args.max_new_tokens, env_recipe.min_new_tokens),
                                  history_window=args.history_window)
         trajectories += [episode.trajectory for episode in episodes]
     result = evaluate(trajectories)

@@ -27,7 +27,7 @@ register_envs()
 #: (env ids only) stays fast: name -> the module that defines it.
 _LAZY: dict[str, str] = {
     "ProgressEstimator": "spa_gym.progress",
-    "EstimatorTrainingArgs": "spa_gym.progress",
+    "EstimatorTrainingConfig": "spa_gym.progress",
     "train_estimator": "spa_gym.progress",
     "get_redistributor": "spa_gym.progress",
     "SPAReward": "spa_gym.progress",
@@ -39,7 +39,7 @@ _LAZY: dict[str, str] = {
     "SPARewardVectorWrapper": "spa_gym.wrappers",
     "RecordTrajectories": "spa_gym.wrappers",
     "LLMPolicy": "spa_gym.agents",
-    "SFTArgs": "spa_gym.agents",
+    "SFTConfig": "spa_gym.agents",
     "train_sft": "spa_gym.agents",
     "play_episodes": "spa_gym.agents",
     "evaluate": "spa_gym.agents",

@@ -286,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_recipe(train_parser)
     for flag, kind in (("--epochs", int), ("--lr", float), ("--backbone-lr", float), ("--batch-size", int),
                        ("--val-fraction", float), ("--patience", int), ("--seed", int), ("--prefix-weight", float)):
-        train_parser.add_argument(flag, type=kind, default=None, help="default: the recipe's or EstimatorTrainingArgs'")
+        train_parser.add_argument(flag, type=kind, default=None,
+                                  help="default: the recipe's or EstimatorTrainingConfig's")
     train_parser.add_argument("--schedule", default=None,
                               help="learning rates: constant or linear (default: the recipe's)")
     train_parser.add_argument("--task-prior", action=argparse.BooleanOptionalAction, default=None,

@@ -11,7 +11,7 @@ The step limit is the preset's, capped at the benchmark's own (WebShop: 10).
 Example:
     >>> PRESETS["smoke"].sft_epochs
     2
-    >>> ENV_SETUPS["SPA-ALFWorld-v0"].demo_kwargs
+    >>> ENV_RECIPES["SPA-ALFWorld-v0"].demo_kwargs
     {'expert': 'explorer'}
 """
 
@@ -30,9 +30,9 @@ import gymnasium as gym
 import torch
 
 from .agents.policy import LLMPolicy
-from .agents.ppo import PPOArgs, PPOTrainer, sample_task_indices
+from .agents.ppo import PPOConfig, PPOTrainer, sample_task_indices
 from .agents.rollout import Evaluation, evaluate, play_episodes
-from .agents.sft import SFTArgs, train_sft
+from .agents.sft import SFTConfig, train_sft
 from .data import TrajectoryWriter, collect_expert_trajectories, read_trajectories
 from .envs import ENV_SPECS
 from .progress import ESTIMATOR_RECIPES, ProgressEstimator, SPAReward, get_redistributor, train_estimator
@@ -108,7 +108,7 @@ PRESETS: dict[str, Preset] = {
 
 
 @dataclass(frozen=True)
-class EnvSetup:
+class EnvRecipe:
     """How the pipeline uses one env: the ``gym.make`` kwargs of the SFT demonstrations and the
     floor on generated tokens (a WebShop search repeats much of the instruction). The evaluation
     split is the benchmark's (:data:`~spa_gym.envs.ENV_SPECS`)."""
@@ -119,10 +119,10 @@ class EnvSetup:
 
 #: Per env id. ALFWorld's SFT demonstrations come from the explorer expert, which knows only what
 #: the agent has seen, so they can be imitated from the observations.
-ENV_SETUPS: dict[str, EnvSetup] = {
-    "SPA-ALFWorld-v0": EnvSetup({"expert": "explorer"}),
-    "SPA-WebShop-v0": EnvSetup({}, min_new_tokens=40),
-    "SPA-VirtualHome-v0": EnvSetup({}),
+ENV_RECIPES: dict[str, EnvRecipe] = {
+    "SPA-ALFWorld-v0": EnvRecipe({"expert": "explorer"}),
+    "SPA-WebShop-v0": EnvRecipe({}, min_new_tokens=40),
+    "SPA-VirtualHome-v0": EnvRecipe({}),
 }
 
 
@@ -154,15 +154,15 @@ class Pipeline:
 
     def __init__(self, out_dir: str | os.PathLike[str], config: RunConfig, preset: Preset | None = None):
         self.out = Path(out_dir)
-        if config.env_id not in ENV_SETUPS:
-            raise ValueError(f"the pipeline knows {sorted(ENV_SETUPS)}, not {config.env_id!r}")
+        if config.env_id not in ENV_RECIPES:
+            raise ValueError(f"the pipeline knows {sorted(ENV_RECIPES)}, not {config.env_id!r}")
         self.config = config
-        self.setup = ENV_SETUPS[config.env_id]
+        self.env_recipe = ENV_RECIPES[config.env_id]
         self.eval_split = config.eval_split or ENV_SPECS[config.env_id].eval_split
         preset = preset or PRESETS[config.preset]
         benchmark_limit = gym.spec(config.env_id).max_episode_steps or preset.max_steps
         self.preset = replace(preset, max_steps=min(preset.max_steps, benchmark_limit),
-                              max_new_tokens=max(preset.max_new_tokens, self.setup.min_new_tokens),
+                              max_new_tokens=max(preset.max_new_tokens, self.env_recipe.min_new_tokens),
                               spa_reward=replace(
                                   preset.spa_reward,
                                   alpha=preset.spa_reward.alpha if config.alpha is None else config.alpha,
@@ -226,10 +226,10 @@ class Pipeline:
     def _train_sft(self, out: Path) -> None:
         if out.exists():
             shutil.rmtree(out)
-        experts = collect_expert_trajectories(self._env("train", **self.setup.demo_kwargs),
+        experts = collect_expert_trajectories(self._env("train", **self.env_recipe.demo_kwargs),
                                               range(self.preset.expert_tasks), path=self.out / "experts.jsonl")
         policy = self._policy(self.model_path, lora=self.lora)
-        train_sft(policy, experts, out, SFTArgs(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
+        train_sft(policy, experts, out, SFTConfig(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
                                                 batch_size=self.preset.sft_batch_size, style=self.preset.style,
                                                 seed=self.config.seed))
         if policy.is_lora:
@@ -291,7 +291,7 @@ class Pipeline:
         return out
 
     def _train_ppo(self, rewards: str, out: Path) -> None:
-        args = PPOArgs(iterations=self.preset.ppo_iterations, batch_size=self.preset.ppo_envs,
+        args = PPOConfig(iterations=self.preset.ppo_iterations, batch_size=self.preset.ppo_envs,
                        mini_batch_size=max(1, self.preset.ppo_envs // 4), gradient_accumulation_steps=1,
                        lr=self.preset.ppo_lr, ppo_epochs=self.preset.ppo_epochs, temperature=self.preset.temperature,
                        style=self.preset.style,

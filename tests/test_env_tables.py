@@ -6,7 +6,7 @@ import gymnasium as gym
 
 from spa_gym.agents.prompts import PROMPTS
 from spa_gym.envs import ENV_SPECS
-from spa_gym.pipeline import ENV_SETUPS
+from spa_gym.pipeline import ENV_RECIPES
 from spa_gym.training.tiny import ENV_TINY_TEXTS
 
 
@@ -14,7 +14,7 @@ def test_each_layer_covers_every_env_id() -> None:
     ids = set(ENV_SPECS)
     assert ids == {"SPA-ALFWorld-v0", "SPA-WebShop-v0", "SPA-VirtualHome-v0"}
     assert set(PROMPTS) == ids
-    assert set(ENV_SETUPS) == ids
+    assert set(ENV_RECIPES) == ids
     assert set(ENV_TINY_TEXTS) | {"SPA-ALFWorld-v0"} == ids  # ALFWorld's is the default tiny model
 
 

@@ -13,7 +13,7 @@ from conftest import PicklePayload, untrained_but_varied
 from spa_gym.data import Trajectory
 from spa_gym.progress import (
     EpisodeScorer,
-    EstimatorTrainingArgs,
+    EstimatorTrainingConfig,
     ProgressEstimator,
     SPAReward,
     get_redistributor,
@@ -108,14 +108,14 @@ def test_training_fits_outcomes_and_resumes(tmp_path) -> None:
     walks = [random_walk(seed, steps=4) for seed in range(24)]
     for _, w in enumerate(walks):  # a learnable outcome: R = 1 when the first action is a "go to"
         w.final_reward = 1.0 if w.steps[0].action.startswith("go to") else 0.0
-    args = EstimatorTrainingArgs(epochs=2, batch_size=8, lr=3e-3, val_fraction=0.25, progress=False, tensorboard=True)
+    args = EstimatorTrainingConfig(epochs=2, batch_size=8, lr=3e-3, val_fraction=0.25, progress=False, tensorboard=True)
     first = ProgressEstimator.from_backbone(tiny_model_path(), seed=0)
     interrupted = train_estimator(first, walks, tmp_path / "run", args)
     assert interrupted.epochs_run == 2 and (tmp_path / "run" / "tensorboard").is_dir()
     resumed = train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
-                              EstimatorTrainingArgs(**{**args.__dict__, "epochs": 4}))
+                              EstimatorTrainingConfig(**{**args.__dict__, "epochs": 4}))
     straight = train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "straight",
-                               EstimatorTrainingArgs(**{**args.__dict__, "epochs": 4}))
+                               EstimatorTrainingConfig(**{**args.__dict__, "epochs": 4}))
     assert [h["epoch"] for h in resumed.history] == [0, 1, 2, 3]
     assert [round(h["val_mse"], 5) for h in resumed.history] == [round(h["val_mse"], 5) for h in straight.history]
     assert resumed.best_val_mse == min(h["val_mse"] for h in resumed.history)
@@ -209,7 +209,7 @@ def test_training_with_prior_prefix_and_linear_schedule_resumes_exactly(tmp_path
     walks = [random_walk(seed, steps=4) for seed in range(16)]
     for w in walks:
         w.final_reward = 1.0 if w.steps[0].action.startswith("go to") else 0.0
-    args = EstimatorTrainingArgs(epochs=3, batch_size=8, lr=3e-3, val_fraction=0.25, prefix_weight=1.0,
+    args = EstimatorTrainingConfig(epochs=3, batch_size=8, lr=3e-3, val_fraction=0.25, prefix_weight=1.0,
                                  schedule="linear", progress=False, tensorboard=False)
 
     def fresh() -> ProgressEstimator:
@@ -234,7 +234,7 @@ def test_training_with_prior_prefix_and_linear_schedule_resumes_exactly(tmp_path
     assert [round(h["val_mse"], 5) for h in resumed.history] == [round(h["val_mse"], 5) for h in straight.history]
     assert ProgressEstimator.from_pretrained(tmp_path / "run" / "best").task_prior
     with pytest.raises(ValueError, match="schedule must be"):
-        EstimatorTrainingArgs(schedule="cosine")
+        EstimatorTrainingConfig(schedule="cosine")
 
 
 def test_atomic_save_keeps_a_whole_folder_through_a_crash(tmp_path) -> None:
@@ -259,19 +259,19 @@ def test_atomic_save_keeps_a_whole_folder_through_a_crash(tmp_path) -> None:
 
 def test_a_planted_pickle_in_the_training_state_is_refused_not_run(tmp_path) -> None:
     walks = [random_walk(seed, steps=3) for seed in range(8)]
-    args = EstimatorTrainingArgs(epochs=1, batch_size=4, val_fraction=0.25, progress=False, tensorboard=False)
+    args = EstimatorTrainingConfig(epochs=1, batch_size=4, val_fraction=0.25, progress=False, tensorboard=False)
     train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run", args)
     state = tmp_path / "run" / "checkpoint" / "training_state.pt"
     marker = tmp_path / "pwned"
     torch.save({"optimizer": PicklePayload(str(marker))}, state)
     with pytest.raises(ValueError, match=r"cannot read the training state .*training_state\.pt: .*delete its folder"):
         train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
-                        EstimatorTrainingArgs(**{**args.__dict__, "epochs": 2}))
+                        EstimatorTrainingConfig(**{**args.__dict__, "epochs": 2}))
     assert not marker.exists()
     state.write_bytes(b"\x80\x04garbage")
     with pytest.raises(ValueError, match="cannot read the training state"):
         train_estimator(ProgressEstimator.from_backbone(tiny_model_path(), seed=0), walks, tmp_path / "run",
-                        EstimatorTrainingArgs(**{**args.__dict__, "epochs": 2}))
+                        EstimatorTrainingConfig(**{**args.__dict__, "epochs": 2}))
 
 
 def _truncate(path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
-from spa_gym.agents.ppo import PPOArgs, PPOTrainer, make_batch, sample_task_indices
+from spa_gym.agents.ppo import PPOConfig, PPOTrainer, make_batch, sample_task_indices
 from spa_gym.agents.rollout import play_episodes
 from spa_gym.cli import main
 from spa_gym.progress import SPAReward, get_redistributor
@@ -34,13 +34,13 @@ def test_make_batch_masks_only_generated_tokens() -> None:
 
 def test_ppo_trainer_runs_and_resumes(tmp_path) -> None:
     envs = [gym.make("SPA-ALFWorld-v0", split="train", max_episode_steps=4) for _ in range(2)]
-    args = PPOArgs(iterations=2, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=2, ppo_epochs=1,
+    args = PPOConfig(iterations=2, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=2, ppo_epochs=1,
                    lr=1e-4, max_new_tokens=6, tensorboard=True)
     trainer = PPOTrainer(LLMPolicy.from_pretrained(tiny_model_path()), envs, get_redistributor("uniform"),
                          tmp_path / "ppo", args, task_sampler=sample_task_indices(100))
     history = trainer.train(progress=False)
     assert [h["iteration"] for h in history] == [1, 2] and history[1]["env_steps"] == 16
-    longer = PPOArgs(**{**args.__dict__, "iterations": 3})
+    longer = PPOConfig(**{**args.__dict__, "iterations": 3})
     resumed = PPOTrainer(LLMPolicy.from_pretrained(tiny_model_path()), envs, get_redistributor("uniform"),
                          tmp_path / "ppo", longer, task_sampler=sample_task_indices(100))
     assert resumed.iteration == 2
@@ -176,7 +176,7 @@ def test_ppo_skips_mini_batches_whose_mean_ratio_exceeds_the_threshold(tmp_path)
     for threshold, skipped in ((0.0, 2), (10.0, 0)):
         policy = LLMPolicy.from_pretrained(tiny_model_path())
         before = {name: p.detach().clone() for name, p in policy.named_parameters()}
-        args = PPOArgs(iterations=1, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1, ppo_epochs=1,
+        args = PPOConfig(iterations=1, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1, ppo_epochs=1,
                        lr=1e-3, max_new_tokens=4,
                        ratio_threshold=threshold, tensorboard=False)
         trainer = PPOTrainer(policy, envs, get_redistributor("uniform"), tmp_path / f"ppo-{threshold}", args,

@@ -9,7 +9,7 @@ import torch
 from torch.testing import assert_close
 
 from spa_gym.agents.ppo_math import (
-    PPOConfig,
+    PPOUpdateConfig,
     adaptive_kl_coef,
     gae_over_steps,
     gather_step_values,
@@ -326,7 +326,7 @@ def test_adaptive_kl_coef():
 
 
 def test_config_defaults_and_validation():
-    cfg = PPOConfig()
+    cfg = PPOUpdateConfig()
     batching = (cfg.lr, cfg.batch_size, cfg.mini_batch_size, cfg.gradient_accumulation_steps, cfg.ppo_epochs)
     assert batching == (1e-5, 8, 2, 4, 4)
     losses = (cfg.clip_range, cfg.clip_range_value, cfg.vf_coef, cfg.kl_coef, cfg.kl_penalty)
@@ -334,12 +334,12 @@ def test_config_defaults_and_validation():
     assert (cfg.gamma, cfg.lam, cfg.whiten_advantages, cfg.max_grad_norm) == (1.0, 0.95, True, 1.0)
     with pytest.raises(ValueError,
                        match="^batch_size 6 must be a multiple of mini_batch_size x gradient_accumulation_steps = 8$"):
-        PPOConfig(batch_size=6)  # not a multiple of 2 x 4
+        PPOUpdateConfig(batch_size=6)  # not a multiple of 2 x 4
     with pytest.raises(ValueError,
                        match=r"^aggregation must be one of \('token-mean', 'seq-mean-token-mean'\), got 'sum'$"):
-        PPOConfig(aggregation="sum")
+        PPOUpdateConfig(aggregation="sum")
     with pytest.raises(ValueError, match=r"^kl_penalty must be one of \('k1', 'k2', 'k3', 'abs'\), got 'full'$"):
-        PPOConfig(kl_penalty="full")
+        PPOUpdateConfig(kl_penalty="full")
 
 
 # ---------------------------------------------------------------- the pieces together

@@ -12,13 +12,13 @@ import torch
 import spa_gym  # noqa: F401
 from spa_gym.agents import ppo as ppo_module
 from spa_gym.agents.policy import LLMPolicy
-from spa_gym.agents.ppo import PPOArgs, PPOTrainer, sample_task_indices
+from spa_gym.agents.ppo import PPOConfig, PPOTrainer, sample_task_indices
 from spa_gym.data import Trajectory
 from spa_gym.training import tiny_model_path
 
 ITERATIONS = 3
 INTERRUPTED_AFTER = 1  # iterations checkpointed before the crash
-ARGS = PPOArgs(iterations=ITERATIONS, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1, ppo_epochs=2,
+ARGS = PPOConfig(iterations=ITERATIONS, batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1, ppo_epochs=2,
                lr=1e-3, max_new_tokens=4, adaptive_kl=True, kl_horizon=10.0, tensorboard=False)
 #: policy_loss calls per iteration: ppo_epochs x (batch_size / mini_batch_size) mini-batches.
 CALLS_PER_ITERATION = ARGS.ppo_epochs * ARGS.batch_size // ARGS.mini_batch_size
@@ -115,7 +115,7 @@ def test_a_checkpoint_of_another_policy_is_one_error_naming_it(tmp_path) -> None
     """Resuming loads every weight: a checkpoint whose weights do not fit the policy is refused, not half-loaded."""
     from spa_gym.training.checkpoints import CheckpointError
 
-    ARGS_ONE = PPOArgs(**{**ARGS.__dict__, "iterations": 1})
+    ARGS_ONE = PPOConfig(**{**ARGS.__dict__, "iterations": 1})
     envs = [gym.make("SPA-ALFWorld-v0", split="train", max_episode_steps=3) for _ in range(ARGS.batch_size)]
     PPOTrainer(fresh_policy("full"), envs, ActionLengthReward(), tmp_path, ARGS_ONE,
                task_sampler=sample_task_indices(100)).train(progress=False)

@@ -13,7 +13,7 @@ import spa_gym  # noqa: F401
 from spa_gym.agents.policy import LLMPolicy
 from spa_gym.agents.prompts import parse_action
 from spa_gym.agents.rollout import evaluate, mean_interval, play_episodes, wilson_interval
-from spa_gym.agents.sft import SFTArgs, SFTExample, sft_batches, sft_examples, train_sft
+from spa_gym.agents.sft import SFTConfig, SFTExample, sft_batches, sft_examples, train_sft
 from spa_gym.data import Trajectory, collect_expert_trajectories
 from spa_gym.training import tiny_model_path
 
@@ -36,7 +36,7 @@ def test_sft_trains_only_the_agent_turns(experts: list[Trajectory]) -> None:
 def test_sft_lowers_the_loss_and_saves_a_loadable_policy(experts: list[Trajectory], tmp_path) -> None:
     torch.manual_seed(0)
     policy = LLMPolicy.from_pretrained(tiny_model_path())
-    history = train_sft(policy, experts, tmp_path / "sft", SFTArgs(epochs=3, lr=3e-3, batch_size=8, progress=False))
+    history = train_sft(policy, experts, tmp_path / "sft", SFTConfig(epochs=3, lr=3e-3, batch_size=8, progress=False))
     losses = [h["loss"] for h in history]
     assert losses[0] > losses[1] > losses[2]
     loaded = LLMPolicy.from_pretrained(tmp_path / "sft")
@@ -71,11 +71,11 @@ def test_sft_linear_schedule_decays_to_zero_and_unknown_schedules_are_rejected(e
         return original(optimizer, *args, **kwargs)
 
     monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
-    train_sft(policy, experts[:8], tmp_path / "sft", SFTArgs(epochs=2, lr=1e-3, batch_size=2, schedule="linear",
+    train_sft(policy, experts[:8], tmp_path / "sft", SFTConfig(epochs=2, lr=1e-3, batch_size=2, schedule="linear",
                                                             progress=False))
     assert seen == pytest.approx([1e-3 * (1 - k / 8) for k in range(8)])
     with pytest.raises(ValueError, match="schedule"):
-        SFTArgs(schedule="cosine")
+        SFTConfig(schedule="cosine")
 
 
 def test_rollouts_keep_exact_ids_and_raw_outputs() -> None:
@@ -141,4 +141,4 @@ def test_sft_with_a_history_window_trains_each_turn_in_the_windowed_chat(experts
         assert example.ids == context + action
         assert example.trained == [False] * len(context) + [True] * len(action)
     with pytest.raises(ValueError, match="history_window keeps at least 1 turn"):
-        SFTArgs(history_window=0)
+        SFTConfig(history_window=0)

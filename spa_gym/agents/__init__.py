@@ -14,14 +14,14 @@
 from .policy import Generation, LLMPolicy
 from .prompts import build_messages, get_prompt, parse_action
 from .rollout import AgentEpisode, Evaluation, evaluate, play_episodes
-from .sft import SFTArgs, train_sft
+from .sft import SFTConfig, train_sft
 
 __all__ = [
     "AgentEpisode",
     "Evaluation",
     "Generation",
     "LLMPolicy",
-    "SFTArgs",
+    "SFTConfig",
     "build_messages",
     "evaluate",
     "get_prompt",

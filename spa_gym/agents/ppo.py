@@ -14,7 +14,7 @@ One iteration, every detail visible:
    interrupted run resumes.
 
 Example:
-    >>> args = PPOArgs(batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1)
+    >>> args = PPOConfig(batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1)
     >>> args.batch_size // args.mini_batch_size  # optimizer steps per PPO epoch
     2
 """
@@ -36,7 +36,7 @@ from ..progress.redistribute import Redistributor
 from ..training.checkpoints import load_state, loading, recover_folder, save_with_state
 from .policy import LLMPolicy
 from .ppo_math import (
-    PPOConfig,
+    PPOUpdateConfig,
     adaptive_kl_coef,
     gae_over_steps,
     gather_step_values,
@@ -55,8 +55,8 @@ POLICY_DIR = "policy"
 
 
 @dataclass
-class PPOArgs(PPOConfig):
-    """:class:`~.ppo_math.PPOConfig` plus what the online loop needs."""
+class PPOConfig(PPOUpdateConfig):
+    """:class:`~.ppo_math.PPOUpdateConfig` plus what the online loop needs."""
 
     iterations: int = 10
     style: str = "compact"
@@ -121,13 +121,13 @@ class PPOTrainer:
         envs: Sequence[gym.Env],
         redistributor: Redistributor,
         out_dir: str | os.PathLike[str],
-        args: PPOArgs | None = None,
+        args: PPOConfig | None = None,
         task_sampler: Callable[[random.Random], dict | None] | None = None,
     ):
         self.policy = policy
         self.envs = list(envs)
         self.redistributor = redistributor
-        self.args = args or PPOArgs(batch_size=len(self.envs))
+        self.args = args or PPOConfig(batch_size=len(self.envs))
         if self.args.batch_size != len(self.envs):
             raise ValueError(f"batch_size {self.args.batch_size} must equal the number of envs {len(self.envs)}")
         self.out = Path(out_dir)

@@ -42,17 +42,18 @@ import torch
 
 AGGREGATIONS = ("token-mean", "seq-mean-token-mean")
 KL_KINDS = ("k1", "k2", "k3", "abs")
-#: TRL's names for the same KL estimators (``PPOConfig.kl_penalty`` in TRL 0.10).
+#: TRL's names for the same KL estimators (``PPOUpdateConfig.kl_penalty`` in TRL 0.10).
 KL_ALIASES = {"kl": "k1", "mse": "k2"}
 
 
 @dataclass
-class PPOConfig:
-    """PPO knobs. Defaults are the paper's (SPA-RL trains with StepTool's ``StepTool_ppo.json`` on TRL
-    0.10.1's defaults) where they apply; each field says where it comes from.
+class PPOUpdateConfig:
+    """The knobs of a PPO update (batches, clipping, KL, GAE). Defaults are the paper's (SPA-RL trains
+    with StepTool's ``StepTool_ppo.json`` on TRL 0.10.1's defaults) where they apply; each field says
+    where it comes from.
 
     Example:
-        >>> cfg = PPOConfig()
+        >>> cfg = PPOUpdateConfig()
         >>> (cfg.clip_range, cfg.vf_coef, cfg.kl_coef, cfg.gamma, cfg.lam)
         (0.2, 0.1, 0.3, 1.0, 0.95)
         >>> cfg.batch_size // (cfg.mini_batch_size * cfg.gradient_accumulation_steps)  # optimizer steps per epoch

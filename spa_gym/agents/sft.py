@@ -4,11 +4,11 @@ Each trajectory becomes the conversation the agent would see (:func:`.prompts.bu
 instruction, example, observations) with the expert's turns as the assistant's; the loss is the
 next-token cross-entropy on the assistant's tokens only (including the turn's stop token, so the
 agent learns to stop), never on the prompt or the observations. With a history window
-(``SFTArgs.history_window``) every turn is trained in the context the agent will see when it acts
+(``SFTConfig.history_window``) every turn is trained in the context the agent will see when it acts
 with the same window (:func:`sft_examples`).
 
 Example:
-    >>> args = SFTArgs(epochs=1)
+    >>> args = SFTConfig(epochs=1)
     >>> args.style
     'compact'
 """
@@ -34,7 +34,7 @@ from .prompts import build_messages, format_assistant, get_prompt
 
 
 @dataclass
-class SFTArgs:
+class SFTConfig:
     """Knobs of a supervised fine-tuning run."""
 
     epochs: int = 3  # SPA-RL: 3
@@ -137,10 +137,13 @@ def sft_loss(policy: LLMPolicy, batch: Sequence[SFTExample]) -> torch.Tensor:
 
 
 def train_sft(
-    policy: LLMPolicy, trajectories: Sequence[Trajectory], out_dir: str | os.PathLike[str], args: SFTArgs | None = None
+    policy: LLMPolicy,
+    trajectories: Sequence[Trajectory],
+    out_dir: str | os.PathLike[str],
+    args: SFTConfig | None = None,
 ) -> list[dict[str, float]]:
     """Fine-tune ``policy`` in place on the trajectories; save it to ``out_dir``; return the loss per epoch."""
-    args = args or SFTArgs()
+    args = args or SFTConfig()
     if not trajectories:
         raise ValueError("no trajectories to fine-tune on")
     torch.manual_seed(args.seed)

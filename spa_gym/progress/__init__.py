@@ -16,14 +16,14 @@ from .estimator import ProgressEstimator
 from .recipes import ESTIMATOR_RECIPES, EstimatorRecipe
 from .redistribute import Redistributor, get_redistributor
 from .spa_reward import SPAReward
-from .train import EstimatorTrainingArgs, TrainingResult, train_estimator
+from .train import EstimatorTrainingConfig, TrainingResult, train_estimator
 
 __all__ = [
     "ESTIMATOR_RECIPES",
     "BatchScorer",
     "EpisodeScorer",
     "EstimatorRecipe",
-    "EstimatorTrainingArgs",
+    "EstimatorTrainingConfig",
     "ProgressEstimator",
     "Redistributor",
     "SPAReward",

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 
 from .estimator import ProgressEstimator
-from .train import EstimatorTrainingArgs
+from .train import EstimatorTrainingConfig
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,11 @@ class EstimatorRecipe:
         """A new estimator on ``backbone`` (:meth:`ProgressEstimator.from_backbone` keyword arguments pass through)."""
         return ProgressEstimator.from_backbone(backbone, task_prior=self.task_prior, **kwargs)
 
-    def training_args(self, **overrides: object) -> EstimatorTrainingArgs:
-        """:class:`EstimatorTrainingArgs` with this recipe's options; ``overrides`` set the rest (or replace them)."""
+    def training_args(self, **overrides: object) -> EstimatorTrainingConfig:
+        """:class:`EstimatorTrainingConfig` with this recipe's options; ``overrides`` set the rest (or replace them)."""
         fixed = {"lr": self.lr, "backbone_lr": self.backbone_lr, "prefix_weight": self.prefix_weight,
                  "schedule": self.schedule}
-        return EstimatorTrainingArgs(**{**fixed, **overrides})
+        return EstimatorTrainingConfig(**{**fixed, **overrides})
 
 
 ESTIMATOR_RECIPES: dict[str, EstimatorRecipe] = {

@@ -10,7 +10,7 @@ episode runs to the step limit). A validation split drives early stopping; scala
 TensorBoard; a checkpoint after every epoch makes the run resumable.
 
 Example:
-    >>> args = EstimatorTrainingArgs(epochs=3, batch_size=4)
+    >>> args = EstimatorTrainingConfig(epochs=3, batch_size=4)
     >>> args.lr
     0.001
 """
@@ -41,7 +41,7 @@ RESULT_FILE = "training_result.json"
 
 
 @dataclass
-class EstimatorTrainingArgs:
+class EstimatorTrainingConfig:
     """Everything that shapes an estimator training run."""
 
     epochs: int = 20
@@ -134,14 +134,14 @@ def train_estimator(
     estimator: ProgressEstimator,
     trajectories: Sequence[Trajectory],
     out_dir: str | os.PathLike[str],
-    args: EstimatorTrainingArgs | None = None,
+    args: EstimatorTrainingConfig | None = None,
     resume: bool = True,
 ) -> TrainingResult:
     """Train ``estimator`` in place; the best model (by validation MSE) is saved in ``out_dir/best``.
 
     With ``resume=True`` a run interrupted after some epochs continues from ``out_dir/checkpoint``.
     """
-    args = args or EstimatorTrainingArgs()
+    args = args or EstimatorTrainingConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if not trajectories:
