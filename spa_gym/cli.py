@@ -13,6 +13,8 @@ Every command that plays an env takes it as ``--env ENV_ID`` and ``gym.make`` ke
   estimator on them; the recipe is the one ``spa-gym run --recipe`` uses, and flags override it.
 - ``spa-gym run --env ID --preset P --out DIR`` runs the whole pipeline; ``spa-gym compare RUN...``
   pools several runs.
+- ``spa-gym eval --model M --env ID [--split S] --out FILE.json`` plays every task of a split once,
+  greedy, and writes results stamped with the protocol (:mod:`spa_gym.evaluation`).
 
 Example:
     >>> import io, contextlib
@@ -231,6 +233,18 @@ def _run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_command(args: argparse.Namespace) -> int:
+    from .evaluation import EvalConfig, evaluate_model, format_results
+
+    config = EvalConfig(model=args.model, env_id=args.env_id, split=args.split, max_steps=args.max_steps,
+                        style=args.style, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+                        seed=args.seed, limit=args.limit, dtype=args.dtype, env_kwargs=_env_kwargs(args.env_arg))
+    result = evaluate_model(config, args.out)
+    print(format_results(result), end="")
+    print(f"results: {result.results_path}; trajectories: {result.trajectories_path}")
+    return 0
+
+
 def _compare_command(args: argparse.Namespace) -> int:
     from .compare import comparison_report, plot_learning_curves
 
@@ -316,6 +330,25 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--beta", type=float, default=None,
                             help="SPA's grounding weight (default: the preset's, 0.5)")
     run_parser.set_defaults(handler=_run_command)
+
+    eval_parser = commands.add_parser(
+        "eval", help="evaluate a model on every task of a split, greedy, into a results file stamped with the protocol")
+    eval_parser.add_argument("--model", required=True,
+                             help="tiny, smollm2-135m, a transformers folder or a saved policy (sft/, ppo-*/policy)")
+    _add_env(eval_parser, default="SPA-ALFWorld-v0")
+    eval_parser.add_argument("--split", default=None, help="default: the benchmark's test split")
+    eval_parser.add_argument("--max-steps", type=int, default=None, help="default: the benchmark's step limit")
+    eval_parser.add_argument("--limit", type=int, default=None,
+                             help="only the first N tasks (stamped as not the full protocol)")
+    eval_parser.add_argument("--out", required=True, help="results file (.json); trajectories go beside it (.jsonl)")
+    eval_parser.add_argument("--style", default=None, choices=["react", "compact"],
+                             help="prompt style (default: the policy's, else by model kind)")
+    eval_parser.add_argument("--max-new-tokens", type=int, default=None)
+    eval_parser.add_argument("--batch-size", type=int, default=16, help="episodes played at once")
+    eval_parser.add_argument("--seed", type=int, default=0)
+    eval_parser.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"])
+    _add_env_arg(eval_parser, "num_products=1000")
+    eval_parser.set_defaults(handler=_eval_command)
 
     compare_parser = commands.add_parser("compare",
                                          help="pool the evaluations of several runs (seeds), agents task by task")

@@ -153,3 +153,17 @@ def test_every_env_command_takes_env_as_an_option() -> None:
                  "collect": ["--policy", "random", "--episodes", "1", "--out", "x"],
                  "run": ["--out", "x"]}[command]
         assert parser.parse_args([command, "--env", "SPA-WebShop-v0", *extra]).env_id == "SPA-WebShop-v0"
+
+
+def test_eval_writes_a_stamped_result_and_prints_its_table(tmp_path, capsys) -> None:
+    out = tmp_path / "eval.json"
+    assert main(["eval", "--model", "tiny", "--env", "SPA-ALFWorld-v0", "--split", "valid_seen", "--limit", "2",
+                 "--max-steps", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert ("**Not the full protocol**: split valid_seen (the benchmark evaluates on valid_unseen); step limit 2 "
+            "(the benchmark's is 40); only the first 2 of the split's 140 tasks (limit 2).") in printed
+    saved = json.loads(out.read_text())
+    assert saved["status"] == "complete"
+    assert {key: saved["protocol"][key] for key in ("env_id", "split", "max_steps", "limit", "tasks_evaluated")} == {
+        "env_id": "SPA-ALFWorld-v0", "split": "valid_seen", "max_steps": 2, "limit": 2, "tasks_evaluated": 2}
+    assert main(["eval", "--model", "tiny", "--limit", "0", "--out", str(tmp_path / "x.json")]) == 2
