@@ -4,4 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 
-collect_ignore = [] if importlib.util.find_spec("sb3_contrib") else ["spa_gym/integrations/sb3.py"]
+#: module -> the library it serves
+OPTIONAL = {"spa_gym/integrations/sb3.py": "sb3_contrib", "spa_gym/integrations/verifiers_env.py": "verifiers",
+            "spa_gym/integrations/trl.py": "trl"}
+
+collect_ignore = [module for module, library in OPTIONAL.items() if importlib.util.find_spec(library) is None]

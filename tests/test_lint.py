@@ -14,6 +14,7 @@ def test_ruff_finds_nothing() -> None:
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed (pip install -e '.[dev]')")
-    result = subprocess.run([ruff, "check", "spa_gym", "tests", "benchmarks", "examples", "conftest.py"],
+    result = subprocess.run([ruff, "check", "spa_gym", "spa_gym_verifiers", "tests", "benchmarks", "examples",
+                             "conftest.py"],
                             cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
