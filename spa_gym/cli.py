@@ -13,6 +13,8 @@ Every command that plays an env takes it as ``--env ENV_ID`` and ``gym.make`` ke
   estimator on them; the recipe is the one ``spa-gym run --recipe`` uses, and flags override it.
 - ``spa-gym run --env ID --preset P --out DIR`` runs the whole pipeline; ``spa-gym compare RUN...``
   pools several runs.
+- ``spa-gym convert SRC DST --to FORMAT`` converts trajectories between spa-gym JSONL and the
+  field's formats; ``spa-gym replay FILE`` replays them in their env and reports any drift.
 - ``spa-gym eval --model M --env ID [--split S] --out FILE.json`` plays every task of a split once,
   greedy, and writes results stamped with the protocol (:mod:`spa_gym.evaluation`).
 
@@ -38,6 +40,7 @@ from typing import Any
 import gymnasium as gym
 
 from . import ENV_SPECS, __version__
+from .data.formats import FORMATS
 
 HELP_LINE = "Type a command. /actions lists admissible commands, /hint asks the expert, /quit stops."
 
@@ -144,20 +147,25 @@ def collect(
 
 def train_estimator_command(
     data: str, backbone: str, out: str, lora_r: int, args: Any, pretrain: str = "none", pretrain_epochs: int = 4,
-    task_prior: bool = False,
+    task_prior: bool = False, data_format: str | None = None,
 ) -> int:
     """Train a progress estimator on a JSONL file of trajectories; the best model lands in ``out/best``.
 
     ``pretrain`` ("actions" or "all") first fine-tunes the backbone as a language model on the
     same trajectories (see :mod:`spa_gym.progress.pretrain`), saved in ``out/backbone``.
     ``task_prior`` reads c_0 before the first action (see :mod:`spa_gym.progress.estimator`).
+    ``data`` may be in any format of :mod:`spa_gym.data.formats` that records outcomes.
     """
-    from .data import read_trajectories
+    from .data.formats import detect, get_format, load_trajectories
     from .progress import ProgressEstimator, train_estimator
     from .progress.pretrain import pretrain_backbone
     from .training import lora_config, resolve_model
 
-    walks = read_trajectories(data)
+    data_format = data_format or detect(data)
+    if not get_format(data_format).rewarded:
+        raise ValueError(f"{data}: the {data_format} format records no outcomes, so every trajectory would read "
+                         f"as R = 0; rescore it first: spa-gym replay {data} --out rescored.jsonl")
+    walks = load_trajectories(data, data_format)
     lora = None
     if lora_r > 0:
         lora = lora_config(lora_r)
@@ -219,7 +227,7 @@ def _train_estimator_command(args: argparse.Namespace) -> int:
     training = recipe.training_args(**{k: v for k, v in given.items() if v is not None})
     return train_estimator_command(args.data, args.backbone, args.out, args.lora_r, training, args.pretrain,
                                    args.pretrain_epochs,
-                                   recipe.task_prior if args.task_prior is None else args.task_prior)
+                                   recipe.task_prior if args.task_prior is None else args.task_prior, args.format)
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -231,6 +239,48 @@ def _run_command(args: argparse.Namespace) -> int:
     print(results.read_text())
     print(f"results: {results}; learning curve: {results.parent / 'learning_curve.png'}")
     return 0
+
+
+def _convert_command(args: argparse.Namespace) -> int:
+    from .agents.prompts import format_assistant, get_prompt
+    from .data.formats import convert, detect, instruction_preamble, load_trajectories
+
+    source = args.source_format or detect(args.src)
+    options = {"human_goals": args.human_goals} if args.human_goals else {}
+    preamble = assistant = None
+    if source == "spa-gym":  # a chat format needs the agent's instruction and assistant turns
+        walks = load_trajectories(args.src, source)
+        if walks:
+            preamble = instruction_preamble(get_prompt(walks[0].env_id, "react").instruction)
+
+        def assistant(step):
+            return step.raw_output if step.raw_output is not None else format_assistant(step.action, None, "react")
+    count = convert(args.src, args.dst, args.to, source, preamble=preamble, assistant=assistant, **options)
+    print(f"wrote {count} trajectories to {args.dst} ({source} -> {args.to})")
+    return 0
+
+
+def _replay_command(args: argparse.Namespace) -> int:
+    from .data import TrajectoryWriter
+    from .data.formats import FORMATS, detect, load_trajectories
+    from .data.replay import replay_all
+
+    source = args.source_format or detect(args.file)
+    options = {"human_goals": args.human_goals} if args.human_goals else {}
+    walks = load_trajectories(args.file, source, **options)
+    reports = replay_all(walks, fields=args.check or FORMATS[source].recorded, loose=not args.strict,
+                         env_kwargs=_env_kwargs(args.env_arg))
+    for report in reports:
+        if not report.ok:
+            print(report.summary())
+    matched = sum(report.ok for report in reports)
+    print(f"{matched} of {len(reports)} trajectories replay as recorded ({source}, {args.file})")
+    if args.out:
+        with TrajectoryWriter(args.out) as writer:
+            for report in reports:
+                writer.write(report.replayed)
+        print(f"the env's own recordings (rewards rescored): {args.out}")
+    return 0 if matched == len(reports) else 1
 
 
 def _eval_command(args: argparse.Namespace) -> int:
@@ -293,7 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
     collect_parser.set_defaults(handler=_collect_command)
 
     train_parser = commands.add_parser("train-estimator", help="train a progress estimator on JSONL trajectories")
-    train_parser.add_argument("--data", required=True, help="JSONL trajectories (spa-gym collect)")
+    train_parser.add_argument("--data", required=True,
+                              help="trajectories: spa-gym JSONL (spa-gym collect) or SPA-RL's records")
+    train_parser.add_argument("--format", default=None, choices=list(FORMATS),
+                              help="the data's format (default: detected)")
     train_parser.add_argument("--backbone", default="tiny",
                               help="tiny (built locally), smollm2-135m or a checkpoint folder (default tiny)")
     train_parser.add_argument("--out", required=True, help="run folder: best/, checkpoint/, tensorboard/")
@@ -330,6 +383,28 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--beta", type=float, default=None,
                             help="SPA's grounding weight (default: the preset's, 0.5)")
     run_parser.set_defaults(handler=_run_command)
+
+    convert_parser = commands.add_parser("convert", help="convert trajectories between spa-gym JSONL and the "
+                                                         "field's formats (ETO, AgentGym, SPA-RL, WebShop IL)")
+    convert_parser.add_argument("src")
+    convert_parser.add_argument("dst")
+    convert_parser.add_argument("--to", required=True, choices=list(FORMATS))
+    convert_parser.add_argument("--from", dest="source_format", default=None, choices=list(FORMATS),
+                                help="default: detected from the first record")
+    convert_parser.add_argument("--human-goals", default=None, help="webshop-il: WebShop's human goals file")
+    convert_parser.set_defaults(handler=_convert_command)
+
+    replay_parser = commands.add_parser("replay", help="replay recorded trajectories in their env and report "
+                                                       "where it answers differently (engine drift)")
+    replay_parser.add_argument("file")
+    replay_parser.add_argument("--from", dest="source_format", default=None, choices=list(FORMATS))
+    replay_parser.add_argument("--check", nargs="+", default=None, metavar="FIELD",
+                               help="fields to compare (default: what the format records)")
+    replay_parser.add_argument("--strict", action="store_true", help="byte-exact observations only")
+    replay_parser.add_argument("--human-goals", default=None, help="webshop-il: WebShop's human goals file")
+    replay_parser.add_argument("--out", default=None, help="write the env's own recordings (rescored) here")
+    _add_env_arg(replay_parser, "data_dir=/path/to/webshop/data")
+    replay_parser.set_defaults(handler=_replay_command)
 
     eval_parser = commands.add_parser(
         "eval", help="evaluate a model on every task of a split, greedy, into a results file stamped with the protocol")

@@ -167,3 +167,29 @@ def test_eval_writes_a_stamped_result_and_prints_its_table(tmp_path, capsys) -> 
     assert {key: saved["protocol"][key] for key in ("env_id", "split", "max_steps", "limit", "tasks_evaluated")} == {
         "env_id": "SPA-ALFWorld-v0", "split": "valid_seen", "max_steps": 2, "limit": 2, "tasks_evaluated": 2}
     assert main(["eval", "--model", "tiny", "--limit", "0", "--out", str(tmp_path / "x.json")]) == 2
+
+
+def test_convert_replay_and_train_estimator_on_the_fields_formats(tmp_path, capsys) -> None:
+    from spa_gym.data import read_trajectories
+
+    walks = tmp_path / "e.jsonl"
+    assert main(["expert", "--env", "SPA-ALFWorld-v0", "--out", str(walks), "--tasks", "2",
+                 "--env-arg", "split=valid_seen"]) == 0
+    for fmt, name in (("eto", "e_eto.json"), ("spa-rl-explore", "e_spa.json")):
+        assert main(["convert", str(walks), str(tmp_path / name), "--to", fmt]) == 0
+    assert main(["replay", str(tmp_path / "e_spa.json"), "--out", str(tmp_path / "re.jsonl")]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote 2 trajectories to" in printed and "2 of 2 trajectories replay as recorded (spa-rl-explore" in printed
+    def played(path):
+        return [[(s.action, s.observation, s.reward, s.grounded) for s in w.steps] for w in read_trajectories(path)]
+
+    assert played(tmp_path / "re.jsonl") == played(walks)  # the env's own recording, rewards included
+    # a recording the env does not reproduce: exit code 1 and the divergence named
+    spa = json.loads((tmp_path / "e_spa.json").read_text())
+    spa[1]["agent_conversations"][-1]["content"] = "Observation: something else"
+    (tmp_path / "drift.json").write_text(json.dumps(spa))
+    assert main(["replay", str(tmp_path / "drift.json")]) == 1
+    assert "1 of 2 trajectories replay as recorded" in capsys.readouterr().out
+    # ETO records hold no outcomes: the estimator refuses them, pointing at replay
+    assert main(["train-estimator", "--data", str(tmp_path / "e_eto.json"), "--out", str(tmp_path / "x")]) == 2
+    assert "the eto format records no outcomes" in capsys.readouterr().err
