@@ -79,10 +79,12 @@ def test_conversation_rejects_templates_that_are_not_prefix_stable(policy: LLMPo
         def apply_chat_template(self, messages, add_generation_prompt, tokenize):
             return [len(messages)] + [7] * len(messages) + ([9] if add_generation_prompt else [])
 
+        def encode(self, text, add_special_tokens):
+            return [7]
+
     talk = TokenConversation(Shifty(), [{"role": "user", "content": "hi"}])
-    talk.add_action(Generation([5, 6], "x", True))
-    with pytest.raises(ValueError, match="not prefix-stable"):
-        talk.add_observation("obs")
+    with pytest.raises(ValueError, match="not prefix-stable"):  # found when the first turn is closed
+        talk.add_action(Generation([5, 6], "x", True))
 
 
 def test_conversation_closes_a_cut_action_with_the_turn_end(policy: LLMPolicy) -> None:
@@ -113,3 +115,27 @@ def test_a_corrupted_policy_folder_gives_one_error_naming_it(tmp_path, damage) -
     with pytest.raises(CheckpointError) as raised:
         LLMPolicy.from_pretrained(folder)
     assert str(raised.value).startswith(f"cannot load the policy at {folder}: ") and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("model", ["tiny", "smollm2-135m"])
+@pytest.mark.parametrize("stopped", [True, False])
+def test_conversation_ids_are_the_chat_templates_own(model: str, stopped: bool) -> None:
+    """Whether the model stopped (its turn-end token generated) or was cut short, the episode's ids equal
+    the chat template's rendering of the same messages (ChatML: ``<|im_end|>`` and the newline after it)."""
+    from transformers import AutoTokenizer
+
+    from spa_gym.agents.conversation import template_ids
+    from spa_gym.training import ModelNotInstalledError, resolve_model
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model(model, "SPA-ALFWorld-v0"))
+    except (ModelNotInstalledError, ImportError):
+        pytest.skip(f"{model} is not installed (see the README's set-up)")
+    talk = TokenConversation(tokenizer, [{"role": "system", "content": "Act."}, {"role": "user", "content": "a room"}])
+    for action, answer in [("go to desk 1", "You arrive at desk 1."), ("look", "You see nothing.")]:
+        ids = tokenizer.encode(action, add_special_tokens=False) + ([talk.closing_ids[0]] if stopped else [])
+        talk.add_action(Generation(ids, action, stopped))
+        talk.add_observation(answer)
+    assert talk.ids == template_ids(tokenizer, talk.messages, add_generation_prompt=True)
+    assert [tokenizer.decode(talk.ids[start:end], skip_special_tokens=True) for start, end in talk.action_spans] == [
+        "go to desk 1", "look"]

@@ -35,6 +35,7 @@ for the shortened message list, again without re-tokenising:
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from .policy import Generation
@@ -66,12 +67,16 @@ class TokenConversation:
         return self.ids[: self.opening_length] + self.ids[self.action_spans[-turns][0] :]
 
     def add_action(self, generation: Generation) -> None:
-        """Append the generated ids (and, if generation was cut short, the turn's stop token)."""
+        """Append the generated ids, then what the template puts after the turn: its end token if
+        generation was cut short, and the separator after it (ChatML's newline)."""
         start = len(self.ids)
         self.ids += generation.ids
         self.action_spans.append((start, len(self.ids)))
+        closing = self.closing_ids
         if not generation.stopped:
-            self.ids.append(self.closing_token())
+            self.ids += closing
+        elif generation.ids and generation.ids[-1] == closing[0]:
+            self.ids += closing[1:]
         self.messages.append({"role": "assistant", "content": generation.text})
 
     def add_observation(self, observation: str) -> None:
@@ -86,7 +91,17 @@ class TokenConversation:
             )
         self.ids += after[len(before) :]
 
-    def closing_token(self) -> int:
-        """The token that ends an assistant turn in this chat template."""
-        closing = template_ids(self.tokenizer, [{"role": "assistant", "content": ""}], add_generation_prompt=False)
-        return closing[-1]
+    @cached_property
+    def closing_ids(self) -> list[int]:
+        """What the chat template puts after an assistant turn's content: the turn's end token (the one
+        the model generates to stop) and any separator after it (ChatML: ``<|im_end|>``, ``"\n"``)."""
+        probe = [{"role": "user", "content": "x"}]
+        opened = template_ids(self.tokenizer, probe, add_generation_prompt=True)
+        closed = template_ids(self.tokenizer, [*probe, {"role": "assistant", "content": "x"}],
+                              add_generation_prompt=False)
+        content = self.tokenizer.encode("x", add_special_tokens=False)
+        after = len(opened) + len(content)
+        if closed[: len(opened)] != opened or closed[len(opened): after] != content or after == len(closed):
+            raise ValueError("this tokenizer's chat template is not prefix-stable around an assistant turn (or does "
+                             "not close one after its content), so multi-turn token ids cannot be kept exact")
+        return closed[after:]

@@ -76,7 +76,7 @@ def sft_examples(policy: LLMPolicy, trajectory: Trajectory, style: str,
     """
     prompt = get_prompt(trajectory.env_id, style)
     talk = TokenConversation(policy.tokenizer, build_messages(prompt, trajectory.initial_observation, []))
-    stop = talk.closing_token()
+    stop = talk.closing_ids[0]  # the turn's end token, which the model learns to generate
     windowed = []
     for number, step in enumerate(trajectory.steps):
         context = talk.window(history_window) if history_window is not None and number > history_window else None
