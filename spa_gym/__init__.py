@@ -35,6 +35,8 @@ _LAZY: dict[str, str] = {
     "TrajectoryWriter": "spa_gym.data",
     "read_trajectories": "spa_gym.data",
     "collect_expert_trajectories": "spa_gym.data",
+    "load_trajectories": "spa_gym.data.formats",
+    "convert": "spa_gym.data.formats",
     "SPARewardWrapper": "spa_gym.wrappers",
     "SPARewardVectorWrapper": "spa_gym.wrappers",
     "RecordTrajectories": "spa_gym.wrappers",
