@@ -48,6 +48,7 @@ from . import __version__
 from .agents.rollout import Evaluation, Interval, evaluate, play_episodes
 from .data.trajectories import Trajectory, TrajectoryWriter, read_trajectories
 from .envs import ENV_SPECS
+from .training.models import file_sha256
 
 #: Version of the results file's layout.
 RESULTS_FORMAT_VERSION = 1
@@ -241,14 +242,6 @@ def breakdown(env_id: str, trajectories: Sequence[Trajectory], types: Sequence[s
 
 # -- the stamp -----------------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _weight_files(folder: Path) -> list[Path]:
     """The files a load reads weights from: a plain folder's own, a saved policy's model or adapter and
     value head."""
@@ -268,7 +261,7 @@ def weights_fingerprint(folder: str | os.PathLike[str]) -> dict[str, Any]:
     folder = Path(folder)
     files = _weight_files(folder)
     total = sum(p.stat().st_size for p in files)
-    hashes = None if total > HASH_LIMIT_BYTES else {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
+    hashes = None if total > HASH_LIMIT_BYTES else {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
     return {"weights_sha256": hashes, "weights_bytes": total}
 
 

@@ -96,4 +96,4 @@ def test_smollm2_converts_once_into_a_plain_checkpoint_and_rebuilds_when_corrupt
         handle.write(bytes([byte[0] ^ 0xFF]))
     models.converted_model_path("smollm2-135m", home=tmp_path)
     assert json.loads((folder / MANIFEST).read_text())["weights_sha256"] == manifest["weights_sha256"]
-    assert models._sha256(folder / WEIGHTS) == manifest["weights_sha256"]  # rebuilt from the GGUF file
+    assert models.file_sha256(folder / WEIGHTS) == manifest["weights_sha256"]  # rebuilt from the GGUF file

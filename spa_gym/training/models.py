@@ -122,7 +122,8 @@ def resolve_model(name: str, env_id: str | None = None) -> str:
     return str(Path(name).expanduser()) if looks_like_path else name
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 4 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(1 << 22):
@@ -145,7 +146,7 @@ def converted_model_path(name: str, home: Path | None = None) -> Path:
 def _verified_once(folder: Path, weights_mtime: int, source_size: int, source_mtime: int) -> bool:
     manifest = json.loads((folder / MANIFEST).read_text())
     return (manifest.get("source_size") == source_size and manifest.get("source_mtime_ns") == source_mtime
-            and manifest.get("weights_sha256") == _sha256(folder / WEIGHTS))
+            and manifest.get("weights_sha256") == file_sha256(folder / WEIGHTS))
 
 
 def _verified(folder: Path, source_size: int, source_mtime: int) -> bool:
@@ -182,7 +183,7 @@ def _convert(spec: GGUFModel, source: Path, folder: Path) -> None:
         stat = source.stat()
         (tmp / MANIFEST).write_text(json.dumps({
             "source_package": spec.package, "source_file": spec.file, "source_size": stat.st_size,
-            "source_mtime_ns": stat.st_mtime_ns, "weights_sha256": _sha256(tmp / WEIGHTS),
+            "source_mtime_ns": stat.st_mtime_ns, "weights_sha256": file_sha256(tmp / WEIGHTS),
         }, indent=2))
         if folder.exists():
             shutil.rmtree(folder)
