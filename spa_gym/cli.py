@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env(run_parser, default="SPA-ALFWorld-v0")
     run_parser.add_argument("--preset", default="tiny", choices=["smoke", "tiny", "cpu", "gpu"],
                             help="budgets and model: smoke (seconds), tiny (tiny model, minutes), cpu (SmolLM2 on "
-                                 "2 cores, about 80 minutes, tuned for SPA-WebShop-v0), gpu")
+                                 "2 cores, about 75 minutes, tuned for SPA-WebShop-v0), gpu")
     run_parser.add_argument("--out", required=True, help="run folder (an interrupted run resumes from it)")
     run_parser.add_argument("--model", default=None,
                             help="tiny, smollm2-135m or a local causal-LM folder (default: the preset's)")
