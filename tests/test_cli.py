@@ -134,7 +134,7 @@ def test_train_estimator_takes_the_runs_recipes_and_flags_override_them(monkeypa
 
     seen: list[tuple] = []
     monkeypatch.setattr(cli, "train_estimator_command",
-                        lambda data, backbone, out, lora_r, args, pretrain, pretrain_epochs, task_prior:
+                        lambda data, backbone, out, lora_r, args, pretrain, pretrain_epochs, task_prior, data_format:
                         seen.append((args.lr, args.backbone_lr, args.prefix_weight, args.schedule, task_prior)) or 0)
     base = ["train-estimator", "--data", "d.jsonl", "--out", "e"]
     assert main(base) == 0
