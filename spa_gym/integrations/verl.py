@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -117,8 +118,8 @@ def _build_agent_loop_class() -> type:
         """A verl agent loop that plays one spa-gym task per dataset row (see the module docstring).
 
         Settings (the entries of ``agent_loop.yaml`` besides ``name`` and ``_target_``): ``style``
-        (the prompt style the dataset was written with), ``max_turns`` (default: the env's step
-        limit), ``env_kwargs`` (for ``gym.make``), ``estimator`` (a saved
+        (the prompt style the dataset was written with), ``max_turns`` (the env's step limit; default
+        the benchmark's), ``env_kwargs`` (for ``gym.make``), ``estimator`` (a saved
         :class:`~spa_gym.progress.ProgressEstimator` folder: per-turn SPA rewards in ``turn_scores``).
         """
 
@@ -135,15 +136,21 @@ def _build_agent_loop_class() -> type:
         async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
             info = kwargs["extra_info"]
             episode = await self.loop.run_in_executor(None, lambda: _Episode(
-                info["env_id"], info["split"], info["task_id"], self.env_kwargs, self.estimator_path))
-            messages = [dict(message) for message in kwargs["raw_prompt"]]
+                info["env_id"], info["split"], info["task_id"], self.env_kwargs, self.max_turns, self.estimator_path))
+            try:
+                return await self._play(episode, sampling_params, kwargs["raw_prompt"])
+            finally:
+                episode.env.close()
+
+        async def _play(self, episode: _Episode, sampling_params: dict[str, Any],
+                        raw_prompt: Sequence[dict[str, str]]) -> AgentLoopOutput:
+            messages = [dict(message) for message in raw_prompt]
             ids = await self.ct_build_initial_tokens(messages)
             mask: list[int] = []
             logprobs: list[float] = []
-            limit = self.max_turns or ENV_SPECS[info["env_id"]].max_episode_steps
             request_id = uuid4().hex  # one per trajectory: the server may reuse its prefix cache
             turns = answers = 0
-            while turns < limit and not episode.done and len(mask) < self.response_length:
+            while not episode.done and len(mask) < self.response_length:  # the env's step limit ends it
                 output = await self.server_manager.generate(request_id=request_id, prompt_ids=ids,
                                                             sampling_params=sampling_params)
                 merged, mask, merged_logprobs = await self.ct_merge_assistant_token(
@@ -182,15 +189,15 @@ class _Episode:
     """One spa-gym episode for the agent loop: the env, and SPA's per-turn rewards if an estimator is given."""
 
     def __init__(self, env_id: str, split: str, task_id: str, env_kwargs: dict[str, Any],
-                 estimator: str | None = None):
+                 max_turns: int | None = None, estimator: str | None = None):
         import spa_gym  # noqa: F401
 
-        env: gym.Env = gym.make(env_id, split=split, **env_kwargs)
+        limit = {"max_episode_steps": max_turns} if max_turns is not None else {}
+        env: gym.Env = gym.make(env_id, split=split, **limit, **env_kwargs)
         if estimator is not None:
-            from ..progress import ProgressEstimator
             from ..wrappers import SPARewardWrapper
 
-            env = SPARewardWrapper(env, ProgressEstimator.from_pretrained(estimator))
+            env = SPARewardWrapper(env, _load_estimator(estimator))
         self.env = env
         self.env.reset(options={"task_id": task_id})
         self.done, self.won, self.final_reward = False, False, 0.0
@@ -202,9 +209,15 @@ class _Episode:
         self.final_reward = float(info.get("sparse_reward", reward))
         self.won = bool(info["won"])
         self.done = bool(terminated or truncated)
-        if self.done:
-            self.env.close()
         return observation
+
+
+@cache
+def _load_estimator(path: str) -> Any:
+    """A saved estimator, loaded once per worker process (verl builds a new agent loop per trajectory)."""
+    from ..progress import ProgressEstimator
+
+    return ProgressEstimator.from_pretrained(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
