@@ -26,6 +26,9 @@ class NullEnv(TextEnv):
     def admissible_actions(self):
         return ["look"]
 
+    def _world_state(self):
+        return ()
+
 
 def random_steps_per_s(env: gym.Env, steps: int, seed: int,
                        choose: Callable[[random.Random, dict], str] | None = None) -> float:

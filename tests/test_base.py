@@ -59,7 +59,7 @@ def test_text_env_declares_its_capabilities() -> None:
 
     bare = NoExpert()
     assert bare.has_expert is False
-    for method in (bare.num_tasks, bare.task_ids):
+    for method in (bare.num_tasks, bare.task_ids, bare.state_key, bare.clone_state):
         with pytest.raises(NotImplementedError):
             method()
     with pytest.raises(NotImplementedError, match="NoExpert has no expert"):

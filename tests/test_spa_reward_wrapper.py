@@ -77,6 +77,9 @@ class Gibberish(TextEnv):
     def admissible_actions(self):
         return []
 
+    def _world_state(self):
+        return ()
+
 
 def test_clear_error_when_the_estimator_cannot_serve_the_env(estimator: ProgressEstimator) -> None:
     env = SPARewardWrapper(Gibberish(), estimator)

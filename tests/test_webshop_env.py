@@ -61,8 +61,8 @@ def test_info_contract_on_reset_and_step() -> None:
     env = make(split="test")
     obs, info = env.reset(options={"task_index": 3})
     assert set(info) == {
-        "task", "task_id", "admissible_actions", "won", "instruction", "goal_index", "page", "available_actions",
-        "reward_info",
+        "task", "task_id", "admissible_actions", "won", "state_key", "instruction", "goal_index", "page",
+        "available_actions", "reward_info",
     }  # fmt: skip
     assert obs == f"WebShop [SEP] Instruction: [SEP] {info['task']} [SEP] Search"
     assert info["task_id"] == "test-0003" and info["instruction"] == info["task"] == env.goal["instruction_text"]

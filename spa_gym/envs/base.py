@@ -4,6 +4,12 @@ Every env speaks text both ways. ``reset`` returns ``(observation, info)`` and `
 ``str`` and returns ``(observation, reward, terminated, truncated, info)``. ``info`` always carries
 the keys of :data:`INFO_KEYS` (``grounded`` on steps only).
 
+``info["state_key"]`` names the full world state: two states have the same key exactly when they
+are the same state (wherever the text that describes them differs), which GiGPO's anchor-state
+groups and tabular or Monte Carlo methods build on. ``env.unwrapped.clone_state()`` saves the
+episode and ``restore_state(saved)`` brings it back, so the env goes on exactly as it would have
+from the saved point (the same saved state can be restored any number of times).
+
 Example:
     >>> from spa_gym.envs.base import UnboundedText
     >>> space = UnboundedText()
@@ -15,9 +21,12 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import multiprocessing
 import string
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -27,7 +36,7 @@ from gymnasium import spaces
 from gymnasium.vector.utils import shared_memory as vector_shared_memory
 
 #: Keys present in ``info`` after ``reset`` and ``step``.
-INFO_KEYS: tuple[str, ...] = ("task", "task_id", "admissible_actions", "won")
+INFO_KEYS: tuple[str, ...] = ("task", "task_id", "admissible_actions", "won", "state_key")
 #: Keys present in ``info`` after ``step`` only.
 STEP_INFO_KEYS: tuple[str, ...] = ("grounded",)
 
@@ -137,6 +146,19 @@ def check_action(action: Any) -> str:
     return action
 
 
+@dataclass(frozen=True)
+class EnvState:
+    """What :meth:`TextEnv.clone_state` saves: the episode's task, outcome so far, last
+    observation, random generator state and the env's own episode state."""
+
+    task: str
+    task_id: str
+    won: bool
+    last_observation: str
+    rng: dict[str, Any]
+    episode: Any
+
+
 class TextEnv(gym.Env[str, str]):
     """Base class of the spa-gym text environments.
 
@@ -147,6 +169,11 @@ class TextEnv(gym.Env[str, str]):
     ``_step_text(action)`` applies one command and returns ``(observation, reward, terminated,
     grounded)``. Both may read ``self.np_random``. :meth:`_info` builds the contract keys from
     :attr:`task`, :attr:`task_id`, :meth:`admissible_actions` and :attr:`won`.
+
+    For credit assignment every env implements :meth:`_world_state` (a canonical, hashable form of
+    the full world state: ``info["state_key"]`` is its digest) and :meth:`_episode_state` /
+    :meth:`_load_episode_state` (everything ``step`` reads or changes, for :meth:`clone_state` and
+    :meth:`restore_state`).
 
     Every env also declares its task suite (:meth:`num_tasks`, :meth:`task_ids`) and says with
     :attr:`has_expert` whether :meth:`expert_action` gives an expert's next command, which the
@@ -197,6 +224,54 @@ class TextEnv(gym.Env[str, str]):
         """Env-specific info keys, added after the contract keys."""
         return {}
 
+    def _world_state(self) -> Hashable:
+        """The full world state in a canonical, hashable form (tuples, sorted where order is not
+        state): equal exactly when two states are the same. The text that describes a state and
+        the random generator are not part of it."""
+        raise NotImplementedError
+
+    def _episode_state(self) -> Any:
+        """Everything of the current episode that ``step`` reads or changes (not the task suite
+        or other data shared by all episodes). :meth:`clone_state` deep-copies it."""
+        raise NotImplementedError
+
+    def _load_episode_state(self, state: Any) -> None:
+        """Make ``state`` (a private copy, from :meth:`_episode_state`) the current episode."""
+        raise NotImplementedError
+
+    # -- states, for credit assignment ----------------------------------------------------------
+    @property
+    def last_observation(self) -> str:
+        """The observation the env last returned (from ``reset``, ``step`` or ``restore_state``)."""
+        return self._last_observation
+
+    def state_key(self) -> str:
+        """A digest of :meth:`_world_state`: equal exactly when two states are the same (the key
+        ``info["state_key"]`` carries)."""
+        return hashlib.blake2b(repr(self._world_state()).encode(), digest_size=16).hexdigest()
+
+    def clone_state(self) -> EnvState:
+        """A snapshot of the episode (world, task, random generator) that :meth:`restore_state`
+        brings back; restoring it any number of times continues exactly as the original would.
+
+        Wrappers keep their own counters: a ``TimeLimit`` around the env does not rewind with it.
+        """
+        return EnvState(
+            task=self.task, task_id=self.task_id, won=self.won, last_observation=self._last_observation,
+            rng=copy.deepcopy(self.np_random.bit_generator.state), episode=copy.deepcopy(self._episode_state()),
+        )
+
+    def restore_state(self, state: EnvState) -> tuple[str, dict[str, Any]]:
+        """Make a snapshot from :meth:`clone_state` the current state (the snapshot stays intact);
+        returns the observation and info of that state, as ``reset`` does."""
+        if not isinstance(state, EnvState):
+            raise TypeError(f"restore_state takes what clone_state returned, got {type(state).__name__}")
+        self.task, self.task_id, self.won = state.task, state.task_id, state.won
+        self._last_observation = state.last_observation
+        self.np_random.bit_generator.state = copy.deepcopy(state.rng)
+        self._load_episode_state(copy.deepcopy(state.episode))
+        return self._last_observation, self._info()
+
     # -- gymnasium API ------------------------------------------------------------------------
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -232,6 +307,7 @@ class TextEnv(gym.Env[str, str]):
             "task_id": self.task_id,
             "admissible_actions": self.admissible_actions(),
             "won": self.won,
+            "state_key": self.state_key(),
         }
         info.update(self._extra_info())
         return info

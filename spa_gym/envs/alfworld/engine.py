@@ -38,7 +38,7 @@ from .actions import (
     TAKE,
     USE,
 )
-from .game import Game
+from .game import DYNAMIC_FLAGS, Game
 from .text import (
     HELP_TEXT,
     MIDDLE_OF_ROOM,
@@ -80,6 +80,8 @@ class Episode:
         self.taken_out: set[tuple[int, int]] = set()  # explicit not_inreceptacle(o, r) facts
         self.won = False
         self._table: dict[str, tuple] | None = None
+        self._state: tuple | None = None  # world_state(), until the state changes
+        self._things: tuple | None = None  # its part that "go to" keeps
 
     def clone(self) -> Episode:
         """An independent copy of this episode's state (the game is shared)."""
@@ -96,7 +98,30 @@ class Episode:
         twin.taken_out = set(self.taken_out)
         twin.won = self.won
         twin._table = self._table
+        twin._state = self._state
+        twin._things = self._things
         return twin
+
+    def __deepcopy__(self, memo: dict) -> Episode:
+        return self.clone()  # the game is immutable and shared
+
+    def world_state(self) -> tuple:
+        """Every fact that rules, text or goal read, canonically: ``(agent location, won, things)``
+        where ``things`` is the object in hand, which receptacles are open, what each holds, where
+        each object is, the dynamic flags and the explicit "taken out" facts (they show in "look").
+        Computed once per state; ``things`` survives ``go to`` (the same object)."""
+        if self._state is None:
+            if self._things is None:
+                self._things = (
+                    self.held,
+                    tuple(self.opened),
+                    tuple(map(tuple, map(sorted, self.contents))),
+                    tuple(map(tuple, map(sorted, self.locations_of))),
+                    tuple(tuple(sorted(self.flags[flag])) for flag in DYNAMIC_FLAGS),
+                    tuple(sorted(self.taken_out)),
+                )
+            self._state = (self.agent_location, self.won, self._things)
+        return self._state
 
     # -- text -----------------------------------------------------------------------------------
     def intro(self) -> str:
@@ -212,7 +237,9 @@ class Episode:
         if action is None:
             return NOTHING_HAPPENS, False
         feedback = self._apply(action)
-        self.won = self.goal_satisfied()
+        won = self.goal_satisfied()
+        if won != self.won:
+            self.won, self._state = won, None
         return feedback, True
 
     def _apply(self, action: tuple) -> str:
@@ -221,12 +248,13 @@ class Episode:
         rnames, onames = g.receptacle_names, g.object_names
         if kind in READ_ONLY:
             return self._read_only(action)
-        self._table = None
+        self._table = self._state = None
         if kind == GOTO:
             r = action[1]
             self.agent_location = g.receptacle_location[r]
             place = g.location_names[self.agent_location] if g.grammar == "2.1.1" else rnames[r]
             return f"You arrive at {place}. {self._examine_receptacle(r)}"
+        self._things = None
         if kind == OPEN:
             r = action[1]
             self.opened[r] = True

@@ -18,7 +18,9 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,9 @@ class ALFWorldEnv(TextEnv):
     ``reset`` options: ``task_id`` (a suite id such as ``"train-0042"``, or a game file's path),
     ``task_index``, or ``game_file`` (any ALFWorld game file). Without options a task is drawn
     with the env's seeded RNG. ``info`` has the contract keys plus ``task_type``, ``grammar`` and
-    ``gamefile`` (the game file, or ``""`` for suite tasks).
+    ``gamefile`` (the game file, or ``""`` for suite tasks). ``info["state_key"]`` digests the task id,
+    the grammar and the engine's whole state (:meth:`.Episode.world_state`); ``clone_state`` saves the
+    engine's episode (sharing the immutable game) and the explorer's memory.
     """
 
     has_expert = True
@@ -85,6 +89,8 @@ class ALFWorldEnv(TextEnv):
         self._file_games: dict[Path, Game] = {}
         self.episode: Episode | None = None
         self.gamefile = ""
+        self._key_cache: tuple[tuple | None, str, str] = (None, "", "")  # (world, task id, its digest)
+        self._things_repr: tuple[tuple | None, str] = (None, "")  # (engine state's things, their repr)
 
     # -- tasks ------------------------------------------------------------------------------------
     def num_tasks(self) -> int:
@@ -149,6 +155,44 @@ class ALFWorldEnv(TextEnv):
     def _extra_info(self) -> dict[str, Any]:
         game = self._require_episode().game
         return {"task_type": game.goal.task_type, "grammar": game.grammar, "gamefile": self.gamefile}
+
+    # -- states, for credit assignment ------------------------------------------------------------
+    def _world_state(self) -> Hashable:
+        """``(task id, grammar, the engine's state)``; see :meth:`.Episode.world_state`."""
+        episode = self._require_episode()
+        return (self.task_id, episode.game.grammar, episode.world_state())
+
+    def state_key(self) -> str:
+        # The same digest as TextEnv.state_key, of the same repr, built from cached parts: the
+        # engine keeps its state tuple until the world changes and its "things" part across
+        # "go to", so a step pays for the repr of what it changed only.
+        world = self._require_episode().world_state()
+        cached_world, cached_task, key = self._key_cache
+        if world is cached_world and self.task_id == cached_task:
+            return key
+        location, won, things = world
+        if things is not self._things_repr[0]:
+            self._things_repr = (things, repr(things))
+        text = f"({self.task_id!r}, {self.episode.game.grammar!r}, ({location!r}, {won!r}, {self._things_repr[1]}))"
+        key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        self._key_cache = (world, self.task_id, key)
+        return key
+
+    def _episode_state(self) -> tuple[Episode, str, frozenset[int] | None]:
+        """The engine's episode (its deep copy shares the immutable game), the game file, and what
+        the explorer expert has seen."""
+        seen = frozenset(self.explorer.seen) if self.explorer is not None else None
+        return (self._require_episode(), self.gamefile, seen)
+
+    def _load_episode_state(self, state: Any) -> None:
+        if not (isinstance(state, tuple) and len(state) == 3 and isinstance(state[0], Episode)):
+            raise TypeError(
+                f"restore_state takes a state that an ALFWorld env's clone_state returned, "
+                f"got {type(state).__name__}"
+            )
+        self.episode, self.gamefile, seen = state
+        if self.explorer is not None:
+            self.explorer.seen = set(seen or ())
 
     # -- extras -----------------------------------------------------------------------------------
     def expert_action(self) -> str | None:

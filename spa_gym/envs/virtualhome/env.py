@@ -35,7 +35,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -91,6 +93,13 @@ class VirtualHomeEnv(TextEnv):
     and holds, the template commands whose main preconditions hold (grab, open/close, switch, plug,
     sit/lie, turn to/watch, put X on/in Y, drop, read, drink, put on, wash, eat, type, stand up,
     sleep). It is a cheap guide, not a guarantee: a listed command can still fail.
+
+    ``info["state_key"]`` digests the task (with ``graph=``, also a digest of the graph and program),
+    the simulator's state (:meth:`.Simulator.world_state`: what differs from the task's initial graph,
+    VirtualHome's replayed set orders, what PUTOBJBACK would put back), the binder's name -> id
+    bindings and last object bound, and how far the goal's ordered actions are matched (with
+    ``graph=``, how far the program is replayed, which the expert follows). The RNG is not in it;
+    ``clone_state`` saves it apart.
     """
 
     has_expert = True
@@ -126,6 +135,12 @@ class VirtualHomeEnv(TextEnv):
         self._admissible: list[str] | None = None
         self._rooms: frozenset[int] = frozenset()
         self._walks = _WalkMemo()
+        self._task_index = -1
+        self._identity: Any = ""  # the task id; with graph=, (task id, digest of the graph and program)
+        self._suite_id: Any = split if self.custom is None else (self.custom.task.task_id, self.custom.fingerprint)
+        # (world state, state key) of the current state, until a step changes the world or the binder
+        self._state_cache: tuple[tuple, str] | None = None
+        self._bindings_cache: tuple[dict[str, int] | None, tuple, str] = (None, (), "()")  # (copy, sorted, repr)
 
     # -- tasks ------------------------------------------------------------------------------------
     def num_tasks(self) -> int:
@@ -159,25 +174,34 @@ class VirtualHomeEnv(TextEnv):
     # -- TextEnv hooks ----------------------------------------------------------------------------
     def _reset_task(self, options: dict[str, Any]) -> str:
         index = self._select(options)
-        if self.custom is not None:
-            task, (pristine, self._rooms) = self.custom.task, self.custom.start
-        else:
-            task, (pristine, self._rooms) = self.suite.task(index), _start(self.split, index)
-        self.current = task
-        self.task_id = task.task_id
+        pristine = self._install_task(index)
         self.sim = pristine.clone()
-        self._visible = self._admissible = None
-        self._walks = _WalkMemo()
-        self.binder = Binder(task.bindings, strict=self.strict_parity, rng=self.np_random)
-        self.tracker = GoalTracker(task.goal)
+        self.binder = Binder(self.current.bindings, strict=self.strict_parity, rng=self.np_random)
+        self.tracker = GoalTracker(self.current.goal)
         if self.custom is not None:
             self.custom.reset()
-        self.task = task.message
-        self._goal_text = self.custom.describe() if self.custom is not None else task.goal.describe(
+        self._goal_text = self.custom.describe() if self.custom is not None else self.current.goal.describe(
             self.sim.class_name)
         self._last = None
         self._bindings_changed = False
-        return task.message
+        return self.task
+
+    def _install_task(self, index: int) -> Simulator:
+        """Make task ``index`` the current one (task, ids, rooms; caches emptied); its initial simulator."""
+        if self.custom is not None:
+            task, (pristine, self._rooms) = self.custom.task, self.custom.start
+            self._identity = self._suite_id
+        else:
+            task, (pristine, self._rooms) = self.suite.task(index), _start(self.split, index)
+            self._identity = task.task_id
+        self.current = task
+        self._task_index = index
+        self.task_id = task.task_id
+        self.task = task.message
+        self._visible = self._admissible = None
+        self._walks = _WalkMemo()
+        self._state_cache = None
+        return pristine
 
     def _step_text(self, action: str) -> tuple[str, float, bool, bool]:
         sim, binder, tracker = self._require()
@@ -186,6 +210,8 @@ class VirtualHomeEnv(TextEnv):
         if not outcome.success and self.keep_bindings_on_reject:
             binder.restore(before)
         self._bindings_changed = binder.changed_since(before)
+        if outcome.success or self._bindings_changed:
+            self._state_cache = None
         if outcome.success:
             self._admissible = None
             self._visible = sim.visible_ids()
@@ -222,6 +248,58 @@ class VirtualHomeEnv(TextEnv):
             "bindings_changed": self._bindings_changed,
         }
 
+    # -- states, for credit assignment ------------------------------------------------------------
+    def _world_state(self) -> Hashable:
+        """``(task, simulator state, bindings, last object bound, goal actions matched, program lines
+        replayed)``; see the class docstring."""
+        return self._state()[0]
+
+    def state_key(self) -> str:
+        # TextEnv.state_key's digest of the same repr, built from the simulator's kept repr
+        return self._state()[1]
+
+    def _state(self) -> tuple[tuple, str]:
+        if self._state_cache is None:
+            sim, binder, tracker = self._require()
+            if self._bindings_cache[0] != binder.bindings:
+                bindings = tuple(sorted(binder.bindings.items()))
+                self._bindings_cache = (dict(binder.bindings), bindings, repr(bindings))
+            _, bindings, bindings_text = self._bindings_cache
+            done = self.custom.done if self.custom is not None else 0
+            sim_world, sim_text = sim.world_state_and_repr()
+            world = (self._identity, sim_world, bindings, binder.last_id, tracker.matched, done)
+            text = (f"({self._identity!r}, {sim_text}, {bindings_text}, {binder.last_id!r}, {tracker.matched!r}, "
+                    f"{done!r})")
+            self._state_cache = (world, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+        return self._state_cache
+
+    def _episode_state(self) -> _Episode:
+        sim, binder, tracker = self._require()
+        return _Episode(self._suite_id, self._task_index, sim, dict(binder.bindings), binder.last_id, tracker.matched,
+                        self.custom.done if self.custom is not None else 0, self._last, self._bindings_changed,
+                        tuple(self._goal_text), self._visible, self._admissible, self._walks)
+
+    def _load_episode_state(self, state: Any) -> None:
+        if not isinstance(state, _Episode):
+            raise TypeError(f"restore_state takes a state that a VirtualHome env's clone_state returned, "
+                            f"got an episode of {type(state).__name__}")
+        if state.suite != self._suite_id:
+            raise ValueError(f"this state is of another task suite ({state.suite!r}), not this env's "
+                             f"({self._suite_id!r})")
+        self._install_task(state.task_index)
+        self.sim = state.sim
+        self.binder = Binder(state.bindings, strict=self.strict_parity, rng=self.np_random)
+        self.binder.last_id = state.last_id
+        self.tracker = GoalTracker(self.current.goal)
+        self.tracker.matched = state.matched
+        if self.custom is not None:
+            self.custom.done = state.program_done
+        self._goal_text = list(state.goal_text)
+        self._last = state.last
+        self._bindings_changed = state.bindings_changed
+        # what the saved episode had worked out about its state (visible things, commands, walks)
+        self._visible, self._admissible, self._walks = state.visible, state.admissible, state.walks
+
     # -- extras -----------------------------------------------------------------------------------
     def expert_action(self) -> str | None:
         """The expert's next command from the current state (``None`` once won or when stuck)."""
@@ -236,6 +314,32 @@ class VirtualHomeEnv(TextEnv):
         if self.sim is None or self.binder is None or self.tracker is None:
             raise RuntimeError("call reset() before step() or before asking for the state")
         return self.sim, self.binder, self.tracker
+
+
+@dataclass
+class _Episode:
+    """What ``clone_state`` keeps of a VirtualHome episode. Its deep copy clones the simulator (the
+    static node data and the loaded graph stay shared, edge sets are copied on write)."""
+
+    suite: Any  # the split, or (task id, fingerprint) of an own graph and program
+    task_index: int
+    sim: Simulator
+    bindings: dict[str, int]
+    last_id: int
+    matched: int
+    program_done: int
+    last: Outcome | None
+    bindings_changed: bool
+    goal_text: tuple[str, ...]
+    # the env's answers for this state, kept so that a restored episode need not work them out again
+    visible: frozenset[int] | None
+    admissible: list[str] | None
+    walks: _WalkMemo
+
+    def __deepcopy__(self, memo: dict) -> _Episode:
+        return _Episode(self.suite, self.task_index, self.sim.clone(), dict(self.bindings), self.last_id,
+                        self.matched, self.program_done, self.last, self.bindings_changed, self.goal_text,
+                        self.visible, None if self.admissible is None else list(self.admissible), self.walks.copy())
 
 
 @lru_cache(maxsize=32)
@@ -280,6 +384,12 @@ class _WalkMemo:
     def __init__(self) -> None:
         self.key: tuple[frozenset[int], int | None, tuple[int, ...]] | None = None
         self.walks: list[tuple[int, str]] = []
+
+    def copy(self) -> _WalkMemo:
+        """An independent copy (for a saved episode)."""
+        twin = _WalkMemo()
+        twin.key, twin.walks = self.key, list(self.walks)
+        return twin
 
     def get(self, sim: Simulator, visible: frozenset[int], rooms: frozenset[int],
             held: tuple[int, ...]) -> list[tuple[int, str]]:
@@ -409,6 +519,9 @@ class _ProgramTask:
         self.task = Task("custom-0000", "custom", title, description, 0, 0, dict(graph), Goal(),
                          tuple(sorted(bindings.items())))
         self.done = 0
+        identity = (title, description, tuple(map(str, lines)), self.start[0].character_id, self.start[0].graph())
+        #: A digest of the graph and the program, which the state key adds to the task id.
+        self.fingerprint = hashlib.blake2b(repr(identity).encode(), digest_size=8).hexdigest()
 
     def reset(self) -> None:
         self.done = 0

@@ -20,6 +20,8 @@ and merged with the loaded edges whenever it is read). Simulators call :meth:`Gr
 after each successful line, and may limit that replay to the edge sets whose order they read
 (:meth:`Graph.keep_order_only`). :meth:`Graph.shown_inside` walks down the INSIDE edges for
 visibility; :meth:`Graph.visibility_changed` tells whether its answer can have changed since.
+:meth:`Graph.world_state` is the state in a canonical form (what differs from the loaded graph, and
+the replayed set orders), kept up to date at the cost of what each step changed.
 
 Example:
     >>> g = Graph.from_dict({
@@ -75,6 +77,8 @@ _SIGHT_RELATIONS = frozenset({"INSIDE", "HOLDS_RH", "HOLDS_LH"})
 #: at most this many kept.
 _NODE_INFOS: dict[tuple[int, str, str | None, tuple[str, ...]], NodeInfo] = {}
 _NODE_INFOS_KEPT = 1 << 15
+#: At most this many (edge set, order) answers of Graph._order_item kept per loaded graph.
+_FIXED_ORDERS_KEPT = 1 << 16
 
 
 class GraphError(ValueError):
@@ -214,6 +218,13 @@ def _check_edge(index: int, raw: Any, nodes: Mapping[int, NodeInfo]) -> None:
             raise GraphError(f"edge #{index}: {key} {raw[key]} is not the id of any node")
 
 
+def _tuple_repr(texts: list[str]) -> str:
+    """``repr`` of a tuple, from the ``repr`` of its items."""
+    if len(texts) == 1:
+        return f"({texts[0]},)"
+    return "(" + ", ".join(texts) + ")"
+
+
 class Graph:
     """A validated VirtualHome graph with indexed edges and copy-on-write cloning.
 
@@ -226,11 +237,20 @@ class Graph:
         "_added_gen",
         "_base",
         "_base_order",
+        "_base_states",
         "_by_class",
+        "_delta_edges",
+        "_delta_states",
+        "_dirty_edges",
+        "_dirty_states",
         "_drift",
+        "_fixed_orders",
         "_gen",
         "_in",
         "_info",
+        "_order_dirty",
+        "_order_memo",
+        "_order_volatile",
         "_order_nodes",
         "_order_relations",
         "_out",
@@ -239,6 +259,7 @@ class Graph:
         "_rooms",
         "_states",
         "_touched",
+        "_world",
     )
 
     def __init__(self) -> None:
@@ -267,6 +288,23 @@ class Graph:
         # Net changes, since mark_visibility, of what visibility depends on: edges, (node, "OPEN") and
         # (node, "INSIDE order") (see visibility_changed).
         self._drift: set[tuple[int, str] | tuple[int, str, int]] = set()
+        # world_state's cache: the states as loaded (shared); edge keys and nodes written since it last
+        # looked; what differs from the loaded graph, by key / node, as (item, repr of the item); the
+        # replayed orders, by key, as (the added-edges set they were read from, the step they hold for
+        # or None for every step, item, repr); the last answer, its repr and its three (part, repr).
+        self._base_states: dict[int, tuple[str, ...]] = {}
+        self._dirty_edges: set[tuple[int, str]] = set()
+        self._dirty_states: set[int] = set()
+        self._delta_edges: dict[tuple[int, str], tuple[tuple, str]] = {}
+        self._delta_states: dict[int, tuple[tuple, str]] = {}
+        self._order_memo: dict[tuple[int, str], tuple[set[int], int | None, tuple, str]] = {}
+        # keys whose added-edges set was created or replaced since world_state looked, and those whose
+        # order changes from step to step; (key, order) -> (what the next replay makes of it or None,
+        # the item, its repr), shared by clones
+        self._order_dirty: set[tuple[int, str]] = set()
+        self._order_volatile: set[tuple[int, str]] = set()
+        self._fixed_orders: dict[tuple[tuple[int, str], tuple[int, ...]], tuple[tuple | None, tuple, str]] = {}
+        self._world: tuple[tuple, str, tuple] | None = None
 
     @classmethod
     def from_dict(cls, graph: Any) -> Graph:
@@ -319,6 +357,7 @@ class Graph:
                 sources.add(from_id)
         self._base = dict(self._out)
         self._base_order = order
+        self._base_states = dict(self._states)
         return self
 
     # ----------------------------------------------------------------- reading
@@ -445,6 +484,145 @@ class Graph:
             for to_id in sorted(self._out[(from_id, relation)]):
                 yield from_id, relation, to_id
 
+    def world_state(self) -> tuple[tuple, tuple, tuple]:
+        """The state in a canonical form, ``(edges, states, orders)``, equal exactly when two states of
+        the same loaded graph are the same (whatever steps led to them):
+
+        * ``edges``: ``((from_id, relation), to_ids added, to_ids removed)`` for every edge set that
+          differs from the loaded graph's (each sorted), sorted;
+        * ``states``: ``(node_id, states)`` for every node whose states differ (as a set) from the
+          loaded ones (``states`` sorted), sorted;
+        * ``orders``: ``((from_id, relation), to_ids in order)`` for every edge set whose VirtualHome
+          set order is replayed (:meth:`ordered_targets`: it decides GRAB's support, ``room_of`` and
+          visibility among several targets, now or once more edges join), in the order it reads
+          after the steps taken so far, sorted by key.
+
+        Kept up to date with what each step wrote, at the cost of that (call it between steps).
+        """
+        return self.world_state_and_repr()[0]
+
+    def world_state_and_repr(self) -> tuple[tuple[tuple, tuple, tuple], str]:
+        """``(world_state(), repr(world_state()))``, the repr built from the kept reprs of the items."""
+        cached = self._world
+        parts = [None, None, None] if cached is None else list(cached[2])
+        if self._dirty_edges:
+            if self._refresh_edges():
+                parts[0] = None
+        if self._dirty_states:
+            if self._refresh_states():
+                parts[1] = None
+        if self._refresh_orders():
+            parts[2] = None
+        if cached is not None and parts[0] is not None and parts[1] is not None and parts[2] is not None:
+            return cached[0], cached[1]
+        for index, entries in ((0, self._delta_edges), (1, self._delta_states), (2, self._order_memo)):
+            if parts[index] is None:
+                kept = [entries[key] for key in sorted(entries)]
+                parts[index] = (tuple([entry[-2] for entry in kept]), _tuple_repr([entry[-1] for entry in kept]))
+        world = (parts[0][0], parts[1][0], parts[2][0])
+        text = f"({parts[0][1]}, {parts[1][1]}, {parts[2][1]})"
+        self._world = (world, text, tuple(parts))
+        return world, text
+
+    def _refresh_edges(self) -> bool:
+        """Bring the edge sets written since the last look into the delta; whether it changed."""
+        out, base, delta = self._out, self._base, self._delta_edges
+        changed = False
+        for key in self._dirty_edges:
+            now, loaded = out.get(key, _EMPTY), base.get(key, _EMPTY)
+            if now is loaded or now == loaded:
+                changed = delta.pop(key, None) is not None or changed
+                continue
+            gained, lost = tuple(sorted(now - loaded)), tuple(sorted(loaded - now))
+            kept = delta.get(key)
+            if kept is None or kept[0][1] != gained or kept[0][2] != lost:
+                item = (key, gained, lost)
+                delta[key] = (item, repr(item))
+                changed = True
+        self._dirty_edges.clear()
+        return changed
+
+    def _refresh_states(self) -> bool:
+        """Bring the node states set since the last look into the delta; whether it changed."""
+        states, loaded_states, delta = self._states, self._base_states, self._delta_states
+        changed = False
+        for node_id in self._dirty_states:
+            now, loaded = states[node_id], loaded_states[node_id]
+            if now is loaded or set(now) == set(loaded):
+                changed = delta.pop(node_id, None) is not None or changed
+                continue
+            ordered = tuple(sorted(now))
+            kept = delta.get(node_id)
+            if kept is None or kept[0][1] != ordered:
+                item = (node_id, ordered)
+                delta[node_id] = (item, repr(item))
+                changed = True
+        self._dirty_states.clear()
+        return changed
+
+    def _refresh_orders(self) -> bool:
+        """Read the replayed orders whose set was replaced, or that change from step to step; whether
+        any changed."""
+        dirty, volatile = self._order_dirty, self._order_volatile
+        if not (dirty or volatile):
+            return False
+        memo, gen, changed = self._order_memo, self._gen, False
+        for key in (dirty | volatile) if volatile else dirty:
+            added = self._added[key]
+            kept = memo.get(key)
+            if kept is not None and kept[0] is added and kept[1] is not None and 0 <= kept[1] <= gen:
+                if kept[1] == gen:
+                    continue
+                # an order that changes from step to step, its set not written since: follow the replay
+                # from the order it had (the same answer as ordered_targets, without replaying the set)
+                item = kept[2]
+                for _ in range(gen - kept[1]):
+                    following = self._order_item(key, item[1])[0]
+                    if following is None:
+                        break
+                    item = following
+                following, item, text = self._order_item(key, item[1])
+            elif key in self._touched:  # within a step (not how it is meant to be called): as it reads now
+                item = (key, tuple(added))
+                following, text = item, repr(item)
+            else:
+                if self._added_gen[key] < gen:
+                    self._catch_up(key, gen)  # what ordered_targets does first
+                    added = self._added[key]
+                following, item, text = self._order_item(key, tuple(added))
+            if following is None:
+                volatile.discard(key)
+                valid = None
+            else:
+                volatile.add(key)
+                valid = gen if following is not item else -1
+            if kept is None or kept[2] != item:
+                changed = True
+            memo[key] = (added, valid, item, text)
+        dirty.clear()
+        return changed
+
+    def _order_item(self, key: tuple[int, str], order: tuple[int, ...]) -> tuple[tuple | None, tuple, str]:
+        """``(following, (key, order), its repr)`` for the added-edges set of ``key`` read in ``order``
+        (which holds its current targets): ``following`` is ``(key, the order after one more step's
+        replay)``, or None where that is ``order`` again (one target or none always keep their order),
+        so that it reads the same at every later step. Answers are kept, shared by clones."""
+        item = (key, order)
+        answer = self._fixed_orders.get(item)
+        if answer is None:
+            following = None
+            if len(order) > 1:
+                trial = set(order)
+                self._merge(key, trial)
+                replayed = tuple(trial)
+                if replayed != order:
+                    following = (key, replayed)
+            answer = (following, item, repr(item))
+            if len(self._fixed_orders) >= _FIXED_ORDERS_KEPT:
+                self._fixed_orders.clear()
+            self._fixed_orders[item] = answer
+        return answer
+
     def node_dict(self, node_id: int) -> dict[str, Any]:
         """The node as a VirtualHome node dict (a fresh copy)."""
         info = self._info[node_id]
@@ -464,6 +642,7 @@ class Graph:
         if ("OPEN" in states) != ("OPEN" in self._states[node_id]):
             self._note((node_id, "OPEN"))
         self._states[node_id] = states
+        self._dirty_states.add(node_id)
 
     def diff(self, before: Graph) -> tuple[set[tuple[int, str, int]], set[tuple[int, str, int]], dict[int, tuple]]:
         """``(edges added, edges removed, {node id: (states before, states after)})`` since ``before``, a
@@ -521,6 +700,7 @@ class Graph:
             done += 1
         self._added[key] = added
         self._added_gen[key] = through
+        self._order_dirty.add(key)
 
     def _touch(self, key: tuple[int, str]) -> set[int]:
         """Before this step first changes ``key``, which has an added-edges set: bring that set to the
@@ -528,6 +708,7 @@ class Graph:
         self._catch_up(key, self._gen)
         # copy.deepcopy of a set rebuilds it from its iteration order; set(a_set) would keep the layout
         added = self._added[key] = set(list(self._added[key]))  # noqa: C414
+        self._order_dirty.add(key)
         self._added_gen[key] = self._gen + 1
         self._touched.add(key)
         return added
@@ -554,6 +735,7 @@ class Graph:
         if to_id not in self._base.get(key, _EMPTY):
             if added is None and self._keeps_order(key):
                 added = self._added[key] = set()
+                self._order_dirty.add(key)
                 self._added_gen[key] = self._gen + 1
                 self._touched.add(key)
                 if relation == "INSIDE":  # its order now replays the steps: undoing the edge does not undo that
@@ -565,6 +747,7 @@ class Graph:
             targets = out[key] = set() if targets is None else set(targets)
             self._own_out.add(key)
         targets.add(to_id)
+        self._dirty_edges.add(key)
         key_in = (relation, to_id)
         sources = self._in.get(key_in)
         if sources is None or key_in not in self._own_in:
@@ -592,6 +775,7 @@ class Graph:
             targets = out[key] = set(targets)
             self._own_out.add(key)
         targets.discard(to_id)
+        self._dirty_edges.add(key)
         key_in = (relation, to_id)
         if key_in in self._own_in:
             self._in[key_in].discard(from_id)
@@ -644,4 +828,14 @@ class Graph:
         twin._touched = set(self._touched)
         twin._gen = self._gen
         twin._drift = set(self._drift)
+        twin._base_states = self._base_states
+        twin._dirty_edges = set(self._dirty_edges)
+        twin._dirty_states = set(self._dirty_states)
+        twin._delta_edges = dict(self._delta_edges)
+        twin._delta_states = dict(self._delta_states)
+        twin._order_memo = dict(self._order_memo)
+        twin._order_dirty = set(self._order_dirty)
+        twin._order_volatile = set(self._order_volatile)
+        twin._fixed_orders = self._fixed_orders
+        twin._world = self._world
         return twin

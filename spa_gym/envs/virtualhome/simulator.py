@@ -276,6 +276,18 @@ class Simulator:
         twin._visible = None
         return twin
 
+    def world_state(self) -> tuple[tuple, tuple]:
+        """The state in a canonical form, equal exactly when two states of the same initial graph are
+        the same: ``(graph, grabbed)``, the graph's :meth:`Graph.world_state <.graph.Graph.world_state>`
+        and, sorted, ``(object id, (support, relation))`` for what PUTOBJBACK would put back where."""
+        return self.world_state_and_repr()[0]
+
+    def world_state_and_repr(self) -> tuple[tuple[tuple, tuple], str]:
+        """``(world_state(), repr(world_state()))``, cheaply: the graph keeps its part between steps."""
+        graph, text = self._g.world_state_and_repr()
+        grabbed = tuple(sorted(self._grabbed.items())) if self._grabbed else ()
+        return (graph, grabbed), f"({text}, {grabbed!r})"
+
     def diff(self, before: Simulator) -> GraphDiff:
         """The changes from ``before`` (a :meth:`clone` taken earlier) to now; fast, it compares only
         what either copy wrote to since the clone."""

@@ -25,7 +25,9 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Hashable
 from typing import Any
 
 from ..base import TextEnv
@@ -37,6 +39,8 @@ from .search import SearchIndex
 from .session import ShopSession
 
 RESET_OPTIONS: tuple[str, ...] = ("task_id", "task_index")
+#: First field of what ``_episode_state`` returns, so that ``restore_state`` knows a WebShop episode.
+_EPISODE_TAG = "spa-webshop-episode"
 
 
 class WebShopEnv(TextEnv):
@@ -64,6 +68,14 @@ class WebShopEnv(TextEnv):
     ``instruction``, ``goal_index`` (position in WebShop's shuffled goal list), ``page``,
     ``available_actions`` (``{"has_search_bar", "clickables"}``, as the original) and
     ``reward_info`` (the reward's verbose breakdown after the purchase, ``{}`` before).
+
+    ``info["state_key"]`` digests the task id and the page with what its future depends on: the page
+    kind, the ranking of the last search (the engine keeps the hits, so two queries with the same hits
+    are the same state), the results page number, the product and the chosen options (sorted); after
+    the purchase, the asin and options bought. With ``observation_mode="text_rich"`` also the visited
+    asins (marked in results) and, when they hold a ``"``, the search keywords (they are in the item
+    page's URL, and every option value whose quoted text is in it shows as clicked); the plain text
+    mode shows neither, so they are left out there.
     """
 
     has_expert = True
@@ -97,6 +109,8 @@ class WebShopEnv(TextEnv):
         else:
             self.catalog = generated_catalog(num_products, seed)
         self.suite = GoalSuite(self.catalog, split, human_goals, seed if price_seed is None else price_seed)
+        # what restore_state checks: the goal list a task index points into
+        self._suite_id = (self.catalog.key, split, human_goals, seed if price_seed is None else price_seed)
         self.index = SearchIndex.shared(self.catalog.key, self.catalog.products)
         self.observation_mode = observation_mode
         self.session_flags = {
@@ -111,6 +125,9 @@ class WebShopEnv(TextEnv):
         self.goal_index = -1
         self.reward_info: dict[str, Any] = {}
         self._reward = 0.0
+        self._suite_index = -1
+        self._state_cache: tuple[tuple, str] | None = None  # (world state, key), until a step changes it
+        self._ranking_repr: tuple[tuple[str, ...] | None, str] = (None, "()")
 
     # -- tasks ------------------------------------------------------------------------------------
     def num_tasks(self) -> int:
@@ -139,13 +156,23 @@ class WebShopEnv(TextEnv):
     # -- TextEnv hooks ----------------------------------------------------------------------------
     def _reset_task(self, options: dict[str, Any]) -> str:
         index = self._select(options)
+        self._install_goal(index)
+        self.reward_info = {}
+        self._reward = 0.0
+        self.session = self._new_session()
+        return self.session.observation()
+
+    def _install_goal(self, index: int) -> None:
+        self._suite_index = index
         self.goal = self.suite.goal(index)
         self.goal_index = self.suite.goal_index(index)
         self.task_id = self.suite.task_id(index)
         self.task = self.goal["instruction_text"]
-        self.reward_info = {}
-        self._reward = 0.0
-        self.session = ShopSession(
+        self._state_cache = None
+
+    def _new_session(self) -> ShopSession:
+        """A session on the home page for the current goal."""
+        return ShopSession(
             self.task,
             self.catalog.by_asin,
             self.index,
@@ -153,7 +180,6 @@ class WebShopEnv(TextEnv):
             reward_fn=self._purchase_reward,
             **self.session_flags,
         )
-        return self.session.observation()
 
     def _purchase_reward(self, asin: str, options: dict[str, str]) -> float:
         nouns = self.catalog.title_nouns
@@ -172,6 +198,7 @@ class WebShopEnv(TextEnv):
         session = self._require_session()
         if session.bought or not session.step(action):
             return session.observation(), 0.0, session.bought, False
+        self._state_cache = None
         if session.bought:
             self.won = self._reward == 1.0
             return session.observation(), self._reward, True, True
@@ -189,6 +216,66 @@ class WebShopEnv(TextEnv):
             "available_actions": session.available_actions(),
             "reward_info": dict(self.reward_info),
         }
+
+    # -- states, for credit assignment ------------------------------------------------------------
+    def _world_state(self) -> Hashable:
+        """``(task id, page, ranking, results page, asin, options, text_rich extras)``, or ``(task id,
+        "done", asin bought, options bought)``; see the class docstring. The text_rich extras are
+        ``(keywords joined with "+" if they hold a quote else None, visited asins)``, ``()`` in text mode."""
+        return self._state()[0]
+
+    def state_key(self) -> str:
+        # TextEnv.state_key's digest, kept until a step changes the page
+        return self._state()[1]
+
+    def _state(self) -> tuple[tuple, str]:
+        if self._state_cache is None:
+            session = self._require_session()
+            if session.bought:
+                world: tuple = (self.task_id, "done", session.purchased_asin,
+                                tuple(sorted(session.purchased_options.items())))
+                text = repr(world)
+            else:
+                ranking = session.ranking
+                if self._ranking_repr[0] is not ranking:  # the ranking only changes with a search
+                    self._ranking_repr = (ranking, repr(ranking))
+                rich: tuple = ()
+                if self.observation_mode == "text_rich":
+                    # the keywords only show as option values marked clicked because their quoted text
+                    # is in the item page's URL, where they are joined with "+": only if they hold a quote
+                    url_keywords = "+".join(session.keywords or ())
+                    rich = (url_keywords if '"' in url_keywords else None, tuple(sorted(session.visited_asins)))
+                options = tuple(sorted(session.options.items())) if session.options else ()
+                world = (self.task_id, session.page, ranking, session.results_page, session.asin, options, rich)
+                text = (f"({self.task_id!r}, {session.page!r}, {self._ranking_repr[1]}, {session.results_page!r}, "
+                        f"{session.asin!r}, {options!r}, {rich!r})")
+            self._state_cache = (world, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+        return self._state_cache
+
+    def _episode_state(self) -> tuple:
+        session = self._require_session()
+        return (_EPISODE_TAG, self._suite_id, self._suite_index, session.page, session.keywords,
+                session.results_page, session.ranking, session.asin, session.options, session.visited_asins,
+                session.bought, session.purchased_asin, session.purchased_options, session.reward,
+                self.reward_info, self._reward)
+
+    def _load_episode_state(self, state: Any) -> None:
+        if not (isinstance(state, tuple) and len(state) == 16 and state[0] == _EPISODE_TAG):
+            raise TypeError(f"restore_state takes a state that a WebShop env's clone_state returned, "
+                            f"got an episode of {type(state).__name__}")
+        (_, suite, index, page, keywords, results_page, ranking, asin, options, visited, bought, purchased_asin,
+         purchased_options, shown_reward, reward_info, reward) = state
+        if suite != self._suite_id:
+            raise ValueError(f"this state is of another goal suite (catalog, split, human goals, price seed) "
+                             f"{suite!r}, not this env's {self._suite_id!r}")
+        self._install_goal(index)
+        session = self._new_session()
+        session.page, session.keywords, session.results_page, session.ranking = page, keywords, results_page, ranking
+        session.asin, session.options, session.visited_asins = asin, options, visited
+        session.bought, session.purchased_asin, session.purchased_options = bought, purchased_asin, purchased_options
+        session.reward = shown_reward
+        self.session = session
+        self.reward_info, self._reward = reward_info, reward
 
     # -- extras -----------------------------------------------------------------------------------
     def expert_action(self) -> str | None:
