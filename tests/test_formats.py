@@ -274,6 +274,13 @@ def without_rewards(walk: Trajectory) -> Trajectory:
     return bare
 
 
+def without_state_keys(walk: Trajectory) -> Trajectory:
+    bare = copy.deepcopy(walk)
+    for step in bare.steps:
+        step.state_key = None
+    return bare
+
+
 def without_last_observation(walk: Trajectory) -> Trajectory:
     bare = copy.deepcopy(walk)
     if bare.steps:
@@ -293,6 +300,8 @@ def test_spa_gym_trajectories_come_back_equal(tmp_path: Path, walks: list[Trajec
     target = tmp_path / f"walks.{name}.json"
     assert convert(source, target, to=name) == len(walks)
     back = load_trajectories(target, format=name)
+    if name != "spa-gym":  # no other format has state keys
+        walks = [without_state_keys(walk) for walk in walks]
     assert back == [lossy(walk) if lossy else walk for walk in walks]
 
 

@@ -68,8 +68,10 @@ def play_episodes(
     seeds = list(seeds) if seeds is not None else [None] * len(envs)
     options = list(options) if options is not None else [None] * len(envs)
     episodes = []
+    state_keys: list[str | None] = []  # each episode's current state, the anchor of its next step
     for env, seed, option in zip(envs, seeds, options):
         obs, info = env.reset(seed=seed, options=option)
+        state_keys.append(info.get("state_key"))
         env_id = env.spec.id if env.spec else type(env.unwrapped).__name__
         prompt = get_prompt(env_id, style)
         talk = TokenConversation(policy.tokenizer, build_messages(prompt, obs, []))
@@ -87,7 +89,9 @@ def play_episodes(
             action = parse_action(generation.text, style)
             obs, reward, terminated, truncated, info = envs[i].step(action)
             episode.conversation.add_action(generation)
-            episode.trajectory.add_step(action, obs, reward, info["grounded"], raw_output=generation.text)
+            episode.trajectory.add_step(action, obs, reward, info["grounded"], raw_output=generation.text,
+                                        state_key=state_keys[i])
+            state_keys[i] = info.get("state_key")
             episode.trajectory.won = bool(info["won"])
             episode.terminated, episode.truncated = terminated, truncated
             if not episode.done:

@@ -62,8 +62,9 @@ def play_episode(
         action = policy(obs, info)
         if action is None:
             break
+        state_key = info.get("state_key")
         obs, reward, terminated, truncated, info = env.step(action)
-        walk.add_step(action, obs, reward, info["grounded"])
+        walk.add_step(action, obs, reward, info["grounded"], state_key=state_key)
     walk.won = bool(info["won"])
     return walk
 

@@ -224,8 +224,9 @@ def replay(
     if "observation" in fields:
         check_observation(0, trajectory.initial_observation, observation, None)
     for number, step in enumerate(trajectory.steps, start=1):
+        state_key = info.get("state_key")
         observation, reward, _, _, info = env.step(step.action)
-        replayed.add_step(step.action, observation, reward, info["grounded"], step.raw_output)
+        replayed.add_step(step.action, observation, reward, info["grounded"], step.raw_output, state_key)
         if "observation" in fields:
             if number == len(trajectory.steps) and step.observation == "":
                 report.unrecorded += 1

@@ -1,7 +1,8 @@
 """Trajectories: the data that flows from envs to the estimator and the trainers, and its JSONL form.
 
 One trajectory per JSONL line: env id, task id, task text, the initial observation, the steps
-(action, raw model output if any, next observation, sparse reward, grounded), the final reward,
+(action, raw model output if any, next observation, sparse reward, grounded, and the key of the
+state the action was taken in when the env gave one), the final reward,
 won, and a schema version. Writers flush every line, so a crash loses at most the line being
 written, and a writer appending to a file a crash cut short first drops the cut line; readers skip
 a truncated last line and reject any other malformed line (bad JSON or UTF-8, not an object, a
@@ -31,13 +32,18 @@ SCHEMA_VERSION = 1
 
 @dataclass
 class Step:
-    """One step: the action sent, the raw model output it came from (if any), and what came back."""
+    """One step: the action sent, the raw model output it came from (if any), and what came back.
+
+    ``state_key`` is ``info["state_key"]`` of the state the action was taken in (the anchor state
+    of :mod:`spa_gym.credit.gigpo`), when it was recorded.
+    """
 
     action: str
     observation: str
     reward: float
     grounded: bool
     raw_output: str | None = None
+    state_key: str | None = None
 
 
 @dataclass
@@ -54,9 +60,9 @@ class Trajectory:
     schema_version: int = SCHEMA_VERSION
 
     def add_step(self, action: str, observation: str, reward: float, grounded: bool,
-                 raw_output: str | None = None) -> None:
+                 raw_output: str | None = None, state_key: str | None = None) -> None:
         """Append a step; the final reward is the last step's sparse reward."""
-        self.steps.append(Step(action, observation, float(reward), bool(grounded), raw_output))
+        self.steps.append(Step(action, observation, float(reward), bool(grounded), raw_output, state_key))
         self.final_reward = float(reward)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +95,7 @@ _TRAJECTORY_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
 _STEP_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "action": ((str,), True), "observation": ((str,), True), "reward": (_NUMBER, True),
     "grounded": ((bool,), True), "raw_output": ((str, type(None)), False),
+    "state_key": ((str, type(None)), False),
 }
 
 

@@ -35,18 +35,22 @@ class RecordTrajectories(gym.Wrapper[str, str, str, str], gym.utils.RecordConstr
         self.trajectories: list[Trajectory] = []
         self._writer = TrajectoryWriter(path) if path is not None else None
         self._current: Trajectory | None = None
+        self._state_key: str | None = None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         self._finish()
         obs, info = self.env.reset(seed=seed, options=options)
         env_id = self.env.spec.id if self.env.spec else type(self.env.unwrapped).__name__
         self._current = Trajectory(env_id, info["task_id"], info["task"], obs)
+        self._state_key = info.get("state_key")
         return obs, info
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         if self._current is not None:
-            self._current.add_step(action, obs, float(reward), bool(info.get("grounded", True)))
+            self._current.add_step(action, obs, float(reward), bool(info.get("grounded", True)),
+                                   state_key=self._state_key)
+            self._state_key = info.get("state_key")
             self._current.won = bool(info.get("won", False))
             if terminated or truncated:
                 self._finish()

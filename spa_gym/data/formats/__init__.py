@@ -10,7 +10,8 @@
   ...}`` (:mod:`.webshop_il`), read only.
 
 The first record's keys tell the format. Each format module says what a round trip keeps and
-loses; :mod:`.inference` how the fields a format lacks (env id, ``grounded``, step rewards, task
+loses (none of the field's formats has spa-gym's ``Step.state_key``: ``spa-gym replay`` recomputes
+the keys); :mod:`.inference` how the fields a format lacks (env id, ``grounded``, step rewards, task
 ids) are filled in; :mod:`.conversation` how chats map to trajectories. :func:`load_trajectories`
 reads any of them (the format detected), :func:`convert` turns one into another, keeping the
 chats' instructions and in-context examples.
