@@ -7,8 +7,8 @@ Example:
     >>> import spa_gym
     >>> env = gym.make("SPA-ALFWorld-v0")
     >>> obs, info = env.reset(seed=0)
-    >>> sorted(k for k in info if k in ("task", "task_id", "admissible_actions", "won"))
-    ['admissible_actions', 'task', 'task_id', 'won']
+    >>> sorted(k for k in info if k in ("task", "task_id", "admissible_actions", "won", "state_key"))
+    ['admissible_actions', 'state_key', 'task', 'task_id', 'won']
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "train_estimator": "spa_gym.progress",
     "get_redistributor": "spa_gym.progress",
     "SPAReward": "spa_gym.progress",
+    "get_credit_method": "spa_gym.credit",
     "Trajectory": "spa_gym.data",
     "TrajectoryWriter": "spa_gym.data",
     "read_trajectories": "spa_gym.data",

@@ -298,12 +298,12 @@ class Pipeline:
                        max_new_tokens=self.preset.max_new_tokens, seed=self.config.seed)
         if rewards == "spa":
             estimator = ProgressEstimator.from_pretrained(self.out / "estimator" / "best").to(self.device)
-            redistributor = get_redistributor("spa", estimator=estimator, reward=self.preset.spa_reward)
+            credit = get_redistributor("spa", estimator=estimator, reward=self.preset.spa_reward)
         else:
-            redistributor = get_redistributor(rewards)
+            credit = get_redistributor(rewards)
         envs = [self._env("train") for _ in range(self.preset.ppo_envs)]
         start = self._policy(self._sft_model(), lora=True) if self.lora else self._policy(self.out / "sft")
-        trainer = PPOTrainer(start, envs, redistributor, out, args,
+        trainer = PPOTrainer(start, envs, credit, out, args,
                              task_sampler=sample_task_indices(envs[0].unwrapped.num_tasks()))
         trainer.train()
 

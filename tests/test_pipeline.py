@@ -63,8 +63,8 @@ def test_spa_gym_run_smoke_preset_end_to_end_and_resume(tmp_path, capsys) -> Non
     sparse = json.loads((out / "ppo-sparse" / "ppo_history.json").read_text())
     spa = json.loads((out / "ppo-spa" / "ppo_history.json").read_text())
     assert len(sparse["history"]) == len(spa["history"]) == 1
-    assert sparse["args"]["seed"] == spa["args"]["seed"] and sparse["rewards"] == {"name": "sparse"}
-    assert spa["rewards"] == {"name": "spa", "alpha": 1.0, "beta": 0.5, "keep_final_reward": True}
+    assert sparse["args"]["seed"] == spa["args"]["seed"] and sparse["credit"] == {"name": "sparse"}
+    assert spa["credit"] == {"name": "spa", "alpha": 1.0, "beta": 0.5, "keep_final_reward": True}
     stages = ["sft/spa_policy.json", "explore.jsonl", "estimator/best/spa_estimator.json",
               "ppo-sparse/ppo_history.json", "ppo-spa/ppo_history.json", "eval-sft.jsonl", "eval-ppo-sparse.jsonl"]
     written = {name: (out / name).stat().st_mtime_ns for name in stages}

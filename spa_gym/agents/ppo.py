@@ -1,15 +1,19 @@
-"""Online, multi-turn PPO for an :class:`~.policy.LLMPolicy`, with per-step rewards from any redistributor.
+"""Online, multi-turn PPO for an :class:`~.policy.LLMPolicy`, with per-step credit from any
+:mod:`spa_gym.credit` method.
 
 One iteration, every detail visible:
 
-1. Play ``batch_size`` episodes (one per env, batched generation, sampling).
-2. Per-step rewards from a redistributor of :mod:`spa_gym.progress.redistribute` (``sparse``,
-   ``spa``, ...), minus ``kl_coef`` times the step's summed per-token KL to the reference policy
-   (LoRA adapter off, or a frozen copy).
-3. Values: the value head on the state before each step's first action token; GAE over steps;
-   advantages spread over each action's tokens and whitened over action tokens.
+1. Play ``batch_size`` episodes (one per env, batched generation, sampling), in groups of
+   ``group_size`` episodes of the same task and seed (group methods compare them).
+2. Per-step credit from the credit method, minus ``kl_coef`` times the step's summed per-token KL
+   to the reference policy (LoRA adapter off, or a frozen copy).
+3. Rewards (``sparse``, ``spa``, ...: ``target == "rewards"``): the value head on the state before
+   each step's first action token; GAE over steps (a turn-level critic). Advantages (``grpo``,
+   ``gigpo``, ...: ``target == "advantages"``): used as they are, no critic and no value loss.
+   Either way, advantages are spread over each action's tokens and whitened over action tokens.
 4. ``ppo_epochs`` passes over minibatches: clipped policy loss on action tokens only
-   (observation and prompt tokens masked), clipped value loss, gradient accumulation and clipping.
+   (observation and prompt tokens masked), clipped value loss (with a critic), gradient
+   accumulation and clipping.
 5. Adaptive KL coefficient; TensorBoard scalars; a checkpoint (policy, optimizer, counters) so an
    interrupted run resumes.
 
@@ -32,7 +36,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from ..progress.redistribute import Redistributor
+from ..credit import CreditMethod
 from ..training.checkpoints import load_state, loading, recover_folder, save_with_state
 from .policy import LLMPolicy
 from .ppo_math import (
@@ -64,6 +68,13 @@ class PPOConfig(PPOUpdateConfig):
     temperature: float = 1.0
     seed: int = 0
     tensorboard: bool = True
+    group_size: int = 1
+    """Episodes per task in a batch (same task, same env seed); group credit methods need 2 or more."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.group_size < 1 or self.batch_size % self.group_size:
+            raise ValueError(f"group_size {self.group_size} must divide batch_size {self.batch_size}")
 
 
 @dataclass
@@ -75,7 +86,7 @@ class Batch:
     action_mask: torch.Tensor  # (B, L) bool: generated tokens
     token_step: torch.Tensor  # (B, L) long: step of each action token, -1 elsewhere
     step_mask: torch.Tensor  # (B, T) bool
-    step_rewards: torch.Tensor  # (B, T)
+    step_rewards: torch.Tensor  # (B, T): the credit method's values (rewards or advantages)
     terminated: torch.Tensor  # (B,) bool: last step was terminal (no bootstrap)
 
 
@@ -119,17 +130,20 @@ class PPOTrainer:
         self,
         policy: LLMPolicy,
         envs: Sequence[gym.Env],
-        redistributor: Redistributor,
+        credit: CreditMethod,
         out_dir: str | os.PathLike[str],
         args: PPOConfig | None = None,
         task_sampler: Callable[[random.Random], dict | None] | None = None,
     ):
         self.policy = policy
         self.envs = list(envs)
-        self.redistributor = redistributor
+        self.credit = credit
         self.args = args or PPOConfig(batch_size=len(self.envs))
         if self.args.batch_size != len(self.envs):
             raise ValueError(f"batch_size {self.args.batch_size} must equal the number of envs {len(self.envs)}")
+        if credit.name == "mc-prm":
+            raise ValueError("the LLM PPO trainer has no Monte Carlo value function for 'mc-prm' "
+                             "(benchmarks/credit_arena.py runs it with the SB3 policy)")
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.task_sampler = task_sampler
@@ -162,12 +176,16 @@ class PPOTrainer:
         args = self.args
         rng = random.Random(f"{args.seed}-{self.iteration}")
         torch.manual_seed(rng.randrange(2**31))
-        seeds = [rng.randrange(2**31) for _ in self.envs]
-        options = [self.task_sampler(rng) if self.task_sampler else None for _ in self.envs]
+        groups = len(self.envs) // args.group_size
+        group_seeds = [rng.randrange(2**31) for _ in range(groups)]
+        group_options = [self.task_sampler(rng) if self.task_sampler else None for _ in range(groups)]
+        seeds = [seed for seed in group_seeds for _ in range(args.group_size)]
+        options = [option for option in group_options for _ in range(args.group_size)]
         episodes = play_episodes(self.policy, self.envs, seeds, options, style=args.style,
                                  temperature=args.temperature, max_new_tokens=args.max_new_tokens)
         trajectories = [e.trajectory for e in episodes]
-        batch = make_batch(episodes, self.redistributor(trajectories), self.policy.pad_token_id)
+        batch = make_batch(episodes, self.credit(trajectories), self.policy.pad_token_id)
+        critic = self.credit.target == "rewards"
         device = self.policy.device
         with torch.no_grad():
             self.policy.eval()
@@ -178,13 +196,16 @@ class PPOTrainer:
             token_step = batch.token_step.to(device)
             step_mask = batch.step_mask.to(device)
             rewards = kl_adjusted_step_rewards(batch.step_rewards.to(device), kl, token_step, step_mask, self.kl_coef)
-            step_values = gather_step_values(old_values, token_step, step_mask)
-            advantages, returns = gae_over_steps(rewards, step_values, step_mask, batch.terminated.to(device),
-                                                 gamma=args.gamma, lam=args.lam)
+            if critic:
+                step_values = gather_step_values(old_values, token_step, step_mask)
+                advantages, returns = gae_over_steps(rewards, step_values, step_mask, batch.terminated.to(device),
+                                                     gamma=args.gamma, lam=args.lam)
+                token_returns = spread_to_tokens(returns, token_step, mask)
+            else:
+                advantages, token_returns = rewards, None
             token_advantages = spread_to_tokens(advantages, token_step, mask)
             if args.whiten_advantages:
                 token_advantages = whiten(token_advantages, mask)
-            token_returns = spread_to_tokens(returns, token_step, mask)
         stats = self._update(batch, old_logprobs, old_values, token_advantages, token_returns)
         mean_kl = float(masked_mean(kl, mask))
         if args.adaptive_kl:
@@ -228,7 +249,8 @@ class PPOTrainer:
             return self._score_in_chunks(self.policy, batch)[0]
 
     def _update(self, batch: Batch, old_logprobs: torch.Tensor, old_values: torch.Tensor,
-                advantages: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:
+                advantages: torch.Tensor, returns: torch.Tensor | None) -> dict[str, float]:
+        """PPO epochs over minibatches; no value loss when ``returns`` is None (no critic)."""
         args = self.args
         device = self.policy.device
         self.policy.train()
@@ -246,8 +268,8 @@ class PPOTrainer:
                 logprobs, values = score_tokens(self.policy, ids, attention)
                 p_loss, p_stats = policy_loss(logprobs, old_logprobs[rows], advantages[rows], mask,
                                               args.clip_range, args.aggregation)
-                v_loss = value_loss(values, old_values[rows], returns[rows], mask, args.clip_range_value,
-                                    args.aggregation)
+                v_loss = (value_loss(values, old_values[rows], returns[rows], mask, args.clip_range_value,
+                                     args.aggregation) if returns is not None else values.new_zeros(()))
                 if float(p_stats["ratio_mean"]) > args.ratio_threshold:  # too far off-policy: no step on it
                     skipped += 1
                 else:
@@ -270,7 +292,7 @@ class PPOTrainer:
                  "kl_coef": self.kl_coef, "history": self.history}
         save_with_state(self.out / POLICY_DIR, self.policy, state, STATE_FILE)
         (self.out / "ppo_history.json").write_text(json.dumps(
-            {"args": asdict(self.args), "rewards": self.redistributor.describe(), "history": self.history},
+            {"args": asdict(self.args), "credit": self.credit.describe(), "history": self.history},
             indent=2))
 
     def _resume(self) -> None:

@@ -14,7 +14,8 @@ benchmarks can swap them:
   learned :class:`~.estimator.ProgressEstimator`, and R as the env's reward of the last step.
 
 Each redistributor describes itself (``describe()``: its name and settings) for the records of the
-runs that use it.
+runs that use it. They are the reward-shaped :mod:`spa_gym.credit` methods (``target = "rewards"``:
+a trainer's critic turns them into advantages); the group and Monte Carlo methods live there.
 
 Example:
     >>> from spa_gym.data.trajectories import Trajectory
@@ -42,6 +43,7 @@ class Redistributor(Protocol):
     """Maps trajectories to per-step rewards (one list per trajectory, one value per step)."""
 
     name: str
+    target: str
 
     def __call__(self, trajectories: Sequence[Trajectory]) -> list[list[float]]: ...
 
@@ -54,6 +56,7 @@ class SparseRedistributor:
     """R at the last step."""
 
     name = "sparse"
+    target = "rewards"
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -66,6 +69,7 @@ class UniformRedistributor:
     """R / T at every step."""
 
     name = "uniform"
+    target = "rewards"
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -78,6 +82,7 @@ class OutcomeBroadcastRedistributor:
     """The released SPA-RL code's rewards: leave-one-out outcome advantage on every step, plus grounding."""
 
     name = "outcome-broadcast"
+    target = "rewards"
 
     def __init__(self, beta: float = 0.5):
         self.beta = beta
@@ -107,6 +112,7 @@ class SPARedistributor:
     """
 
     name = "spa"
+    target = "rewards"
 
     def __init__(self, estimator: Any, reward: SPAReward = SPAReward()):
         self.estimator = estimator
