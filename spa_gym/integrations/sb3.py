@@ -38,6 +38,7 @@ def make_sb3_env(
     env_id: str = "SPA-ALFWorld-v0",
     *,
     tasks: Sequence[int | str] | None = None,
+    task_seed: int | None = None,
     max_actions: int = 64,
     estimator: Any = None,
     reward: SPAReward = SPAReward(),
@@ -49,6 +50,8 @@ def make_sb3_env(
     Args:
         env_id: a spa-gym env id.
         tasks: restrict episodes to these task indices or ids (:class:`TaskSubset`).
+        task_seed: seed :class:`TaskSubset`'s draws once, so every env built by this thunk plays
+            the same task sequence (groups of episodes of one task).
         max_actions: action slots (see :class:`AdmissibleActionsDiscrete` for padding and overflow).
         estimator: ``None`` for the env's sparse reward; a :class:`~spa_gym.progress.ProgressEstimator`
             or the path of a saved one for SPA's dense reward (a path is loaded inside the thunk, so
@@ -66,7 +69,7 @@ def make_sb3_env(
             kwargs["max_episode_steps"] = max_episode_steps
         env: gym.Env = gym.make(env_id, **kwargs)
         if tasks is not None:
-            env = TaskSubset(env, tasks)
+            env = TaskSubset(env, tasks, seed=task_seed)
         if estimator is not None:
             from ..progress import ProgressEstimator
             from ..wrappers import SPARewardWrapper

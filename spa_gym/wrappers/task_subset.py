@@ -18,7 +18,9 @@ class TaskSubset(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Reset to one of ``tasks`` (task indices or task ids of the env), drawn uniformly.
 
     The draw uses the wrapper's own generator, seeded by ``reset(seed=...)``, so a seeded run
-    replays the same task sequence.
+    replays the same task sequence. With ``seed`` the generator is seeded once, here, and reset
+    seeds leave it alone: copies built with the same ``seed`` (one per vector-env slot) play the
+    same task sequence, so their k-th episodes form a group of one task (GRPO, GiGPO).
 
     Example:
         >>> import gymnasium as gym, spa_gym
@@ -30,16 +32,17 @@ class TaskSubset(gym.Wrapper, gym.utils.RecordConstructorArgs):
         'valid_seen-0001'
     """
 
-    def __init__(self, env: gym.Env, tasks: Sequence[int | str]):
+    def __init__(self, env: gym.Env, tasks: Sequence[int | str], seed: int | None = None):
         if not tasks:
             raise ValueError("tasks must name at least one task index or task id")
-        gym.utils.RecordConstructorArgs.__init__(self, tasks=list(tasks))
+        gym.utils.RecordConstructorArgs.__init__(self, tasks=list(tasks), seed=seed)
         gym.Wrapper.__init__(self, env)
         self.tasks = list(tasks)
-        self._rng = np.random.default_rng()
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        if seed is not None:
+        if seed is not None and self.seed is None:
             self._rng = np.random.default_rng(seed)
         if not options:
             task = self.tasks[int(self._rng.integers(len(self.tasks)))]
