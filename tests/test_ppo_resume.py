@@ -29,6 +29,7 @@ class ActionLengthReward:
     policy never wins, so "sparse" or "uniform" would give all-zero rewards and no update to compare)."""
 
     name = "action-length"
+    target = "rewards"
 
     def describe(self) -> dict:
         return {"name": self.name}
