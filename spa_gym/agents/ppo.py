@@ -17,6 +17,13 @@ One iteration, every detail visible:
 5. Adaptive KL coefficient; TensorBoard scalars; a checkpoint (policy, optimizer, counters) so an
    interrupted run resumes.
 
+Under ``accelerate launch`` (see :mod:`spa_gym.training.distributed`) each process plays its share
+of the batch's groups and every process receives all the episodes, so credit, scoring, advantages
+and their whitening are the whole batch's, as on one process (scoring is repeated on each process).
+Each process then takes its share of every minibatch, weighted by its share of the minibatch's
+action tokens (or sequences, for "seq-mean-token-mean"), so the averaged gradient is the
+minibatch's. The main process writes the checkpoints; they resume with any number of processes.
+
 Example:
     >>> args = PPOConfig(batch_size=2, mini_batch_size=1, gradient_accumulation_steps=1)
     >>> args.batch_size // args.mini_batch_size  # optimizer steps per PPO epoch
@@ -35,9 +42,12 @@ from typing import Any
 
 import gymnasium as gym
 import torch
+from torch import nn
 
 from ..credit import CreditMethod
+from ..data.trajectories import Trajectory
 from ..training.checkpoints import load_state, loading, recover_folder, save_with_state
+from ..training.distributed import global_divisor, global_mean, local_share, make_accelerator
 from .policy import LLMPolicy
 from .ppo_math import (
     PPOUpdateConfig,
@@ -90,7 +100,8 @@ class Batch:
     terminated: torch.Tensor  # (B,) bool: last step was terminal (no bootstrap)
 
 
-def make_batch(episodes: Sequence[AgentEpisode], step_rewards: Sequence[Sequence[float]], pad_token_id: int) -> Batch:
+def make_batch(episodes: Sequence[AgentEpisode | PlayedEpisode], step_rewards: Sequence[Sequence[float]],
+               pad_token_id: int) -> Batch:
     """Token tensors and step tensors of a batch of episodes."""
     length = max(len(e.conversation.ids) for e in episodes)
     steps = max(len(e.conversation.action_spans) for e in episodes)
@@ -123,6 +134,41 @@ def score_tokens(policy: LLMPolicy, input_ids: torch.Tensor,
     return logprobs, torch.nn.functional.pad(values[:, :-1], (1, 0))
 
 
+class _TokenScorer(nn.Module):
+    """:func:`score_tokens` of a policy as a module's forward: what data-parallel training wraps, so
+    the gradient passes go through the wrapper."""
+
+    def __init__(self, policy: LLMPolicy):
+        super().__init__()
+        self.policy = policy
+
+    def forward(self, input_ids: torch.Tensor, attention: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return score_tokens(self.policy, input_ids, attention)
+
+
+@dataclass
+class TokenView:
+    """The token ids of an episode's conversation and the spans of its actions."""
+
+    ids: list[int]
+    action_spans: list[tuple[int, int]]
+
+
+@dataclass
+class PlayedEpisode:
+    """What an update reads of an :class:`~.rollout.AgentEpisode` (no KV cache, no tokenizer): small
+    enough for processes to send each other."""
+
+    conversation: TokenView
+    trajectory: Trajectory
+    terminated: bool
+
+    @classmethod
+    def of(cls, episode: AgentEpisode) -> PlayedEpisode:
+        conversation = TokenView(list(episode.conversation.ids), list(episode.conversation.action_spans))
+        return cls(conversation, episode.trajectory, episode.terminated)
+
+
 class PPOTrainer:
     """PPO for an LLM policy acting in spa-gym envs (one episode per env per iteration)."""
 
@@ -147,6 +193,8 @@ class PPOTrainer:
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.task_sampler = task_sampler
+        # critic-free methods leave the value head out of the loss
+        self.accelerator = make_accelerator(policy, find_unused_parameters=credit.target != "rewards")
         self.optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=self.args.lr)
         self.kl_coef = self.args.kl_coef
         self.iteration = 0
@@ -154,8 +202,9 @@ class PPOTrainer:
         self.history: list[dict[str, float]] = []
         self.reference = None if policy.is_lora else _frozen_copy(policy)
         self._resume()
+        self.scorer, self.optimizer = self.accelerator.prepare(_TokenScorer(policy), self.optimizer)
         self.writer = None
-        if self.args.tensorboard:
+        if self.args.tensorboard and self.accelerator.is_main_process:
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(log_dir=str(self.out / "tensorboard"))
@@ -165,7 +214,8 @@ class PPOTrainer:
         """Run the remaining iterations (all of them, or what an interrupted run left)."""
         from tqdm import tqdm
 
-        for _ in tqdm(range(self.iteration, self.args.iterations), desc="PPO", disable=not progress):
+        for _ in tqdm(range(self.iteration, self.args.iterations), desc="PPO",
+                      disable=not (progress and self.accelerator.is_main_process)):
             self.step()
         if self.writer is not None:
             self.writer.close()
@@ -181,8 +231,7 @@ class PPOTrainer:
         group_options = [self.task_sampler(rng) if self.task_sampler else None for _ in range(groups)]
         seeds = [seed for seed in group_seeds for _ in range(args.group_size)]
         options = [option for option in group_options for _ in range(args.group_size)]
-        episodes = play_episodes(self.policy, self.envs, seeds, options, style=args.style,
-                                 temperature=args.temperature, max_new_tokens=args.max_new_tokens)
+        episodes = self._play(seeds, options)
         trajectories = [e.trajectory for e in episodes]
         batch = make_batch(episodes, self.credit(trajectories), self.policy.pad_token_id)
         critic = self.credit.target == "rewards"
@@ -231,6 +280,21 @@ class PPOTrainer:
         self._checkpoint()
         return record
 
+    def _play(self, seeds: list[int], options: list[dict | None]) -> list[PlayedEpisode]:
+        """The batch's episodes: each process plays its share of the groups, every process gets them all."""
+        size = self.args.group_size
+        groups, real = local_share(self.accelerator, range(len(self.envs) // size))
+        mine = [index for group in groups for index in range(group * size, (group + 1) * size)] if real else []
+        played = [] if not mine else play_episodes(
+            self.policy, [self.envs[i] for i in mine], [seeds[i] for i in mine], [options[i] for i in mine],
+            style=self.args.style, temperature=self.args.temperature, max_new_tokens=self.args.max_new_tokens)
+        episodes = [PlayedEpisode.of(episode) for episode in played]
+        if self.accelerator.num_processes == 1:
+            return episodes
+        from accelerate.utils import gather_object
+
+        return gather_object(episodes)
+
     def _score_in_chunks(self, policy: LLMPolicy, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """:func:`score_tokens` of the whole batch, ``mini_batch_size`` episodes at a time (the
         vocabulary-wide logits of a whole batch of long episodes need not fit in memory at once)."""
@@ -262,41 +326,59 @@ class PPOTrainer:
             rng.shuffle(order)
             self.optimizer.zero_grad()
             for number, start in enumerate(range(0, len(order), args.mini_batch_size), start=1):
-                rows = torch.tensor(order[start : start + args.mini_batch_size])
+                share, real = local_share(self.accelerator, order[start : start + args.mini_batch_size])
+                rows = torch.tensor(share)
                 ids, attention = batch.input_ids[rows].to(device), batch.attention[rows].to(device)
                 mask = batch.action_mask[rows].to(device)
-                logprobs, values = score_tokens(self.policy, ids, attention)
+                weight = self._share_weight(mask, real)
+                logprobs, values = self.scorer(ids, attention)
                 p_loss, p_stats = policy_loss(logprobs, old_logprobs[rows], advantages[rows], mask,
                                               args.clip_range, args.aggregation)
                 v_loss = (value_loss(values, old_values[rows], returns[rows], mask, args.clip_range_value,
                                      args.aggregation) if returns is not None else values.new_zeros(()))
-                if float(p_stats["ratio_mean"]) > args.ratio_threshold:  # too far off-policy: no step on it
+                ratio_mean = global_mean(self.accelerator, p_stats["ratio_mean"] * weight)
+                if ratio_mean > args.ratio_threshold:  # too far off-policy: no step on it
                     skipped += 1
                 else:
-                    ((p_loss + args.vf_coef * v_loss) / args.gradient_accumulation_steps).backward()
+                    self.accelerator.backward((p_loss + args.vf_coef * v_loss) * weight
+                                              / args.gradient_accumulation_steps)
                 if number % args.gradient_accumulation_steps == 0 or start + args.mini_batch_size >= len(order):
                     if args.max_grad_norm is not None:
-                        torch.nn.utils.clip_grad_norm_(self.policy.parameters(), args.max_grad_norm)
+                        self.accelerator.clip_grad_norm_(self.scorer.parameters(), args.max_grad_norm)
                     self.optimizer.step()
                     self.optimizer.zero_grad()
-                totals["policy_loss"] += p_loss.item()
-                totals["value_loss"] += v_loss.item()
-                totals["clipfrac"] += float(p_stats["clipfrac"])
-                totals["approx_kl"] += float(p_stats["approx_kl"])
+                totals["policy_loss"] += global_mean(self.accelerator, p_loss * weight)
+                totals["value_loss"] += global_mean(self.accelerator, v_loss * weight)
+                totals["clipfrac"] += global_mean(self.accelerator, p_stats["clipfrac"] * weight)
+                totals["approx_kl"] += global_mean(self.accelerator, p_stats["approx_kl"] * weight)
                 updates += 1
         return {**{key: value / max(updates, 1) for key, value in totals.items()}, "skipped_minibatches": skipped}
 
+    def _share_weight(self, mask: torch.Tensor, real: bool) -> float:
+        """The weight of this process's mean loss over its share of a minibatch: its share of the
+        minibatch's action tokens (sequences with "seq-mean-token-mean") times the number of
+        processes, so the processes' average gradient is the minibatch's (1.0 on one process)."""
+        counted = mask.sum() if self.args.aggregation == "token-mean" else mask.any(dim=-1).sum()
+        count = int(counted) if real else 0
+        divisor = global_divisor(self.accelerator, count)
+        return count / divisor if divisor else 0.0
+
     # -- checkpoints --------------------------------------------------------------------------
     def _checkpoint(self) -> None:
-        state = {"optimizer": self.optimizer.state_dict(), "iteration": self.iteration, "env_steps": self.env_steps,
-                 "kl_coef": self.kl_coef, "history": self.history}
-        save_with_state(self.out / POLICY_DIR, self.policy, state, STATE_FILE)
-        (self.out / "ppo_history.json").write_text(json.dumps(
-            {"args": asdict(self.args), "credit": self.credit.describe(), "history": self.history},
-            indent=2))
+        if self.accelerator.is_main_process:
+            state = {"optimizer": self.optimizer.state_dict(), "iteration": self.iteration,
+                     "env_steps": self.env_steps, "kl_coef": self.kl_coef, "history": self.history}
+            save_with_state(self.out / POLICY_DIR, self.policy, state, STATE_FILE)
+            (self.out / "ppo_history.json").write_text(json.dumps(
+                {"args": asdict(self.args), "credit": self.credit.describe(), "history": self.history},
+                indent=2))
+        self.accelerator.wait_for_everyone()
 
     def _resume(self) -> None:
-        state_path = recover_folder(self.out / POLICY_DIR) / STATE_FILE
+        if self.accelerator.is_main_process:  # finish a swap that a crash interrupted (save_atomically)
+            recover_folder(self.out / POLICY_DIR)
+        self.accelerator.wait_for_everyone()
+        state_path = self.out / POLICY_DIR / STATE_FILE
         if not state_path.is_file():
             return
         saved = LLMPolicy.from_pretrained(self.out / POLICY_DIR)

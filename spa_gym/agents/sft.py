@@ -22,11 +22,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from ..data.trajectories import Trajectory
+from ..training.distributed import global_divisor, global_mean, local_share, make_accelerator
 from ..training.schedules import check_schedule, make_scheduler
 from .conversation import TokenConversation
 from .policy import Generation, LLMPolicy
@@ -117,8 +120,22 @@ def sft_batches(examples: Sequence[SFTExample], batch_size: int, rng: random.Ran
     return batches
 
 
-def sft_loss(policy: LLMPolicy, batch: Sequence[SFTExample]) -> torch.Tensor:
-    """Mean next-token cross-entropy over the trained (assistant) tokens of the batch."""
+def trained_tokens(example: SFTExample) -> int:
+    """The number of tokens of ``example`` the loss predicts (trained tokens after the first position).
+
+    Example:
+        >>> trained_tokens(SFTExample([5, 6, 7], [False, True, True]))
+        2
+    """
+    return sum(example.trained[1:])
+
+
+def sft_loss(policy: LLMPolicy, batch: Sequence[SFTExample], num_items: float | None = None,
+             model: nn.Module | None = None) -> torch.Tensor:
+    """Mean next-token cross-entropy over the trained (assistant) tokens of the batch; with
+    ``num_items``, their sum divided by it (:func:`train_sft` passes the global batch's count of
+    trained tokens over the number of processes). ``model``: the causal LM to run, e.g.
+    ``policy.model`` prepared for distributed training (default: ``policy.model``)."""
     length = max(len(e.ids) for e in batch)
     input_ids = torch.full((len(batch), length), policy.pad_token_id, dtype=torch.long)
     attention = torch.zeros((len(batch), length), dtype=torch.long)
@@ -130,9 +147,10 @@ def sft_loss(policy: LLMPolicy, batch: Sequence[SFTExample]) -> torch.Tensor:
         trained = torch.tensor(example.trained)
         labels[row, :n] = torch.where(trained, input_ids[row, :n], torch.full_like(input_ids[row, :n], -100))
     device = policy.device
+    extra = {} if num_items is None else {"num_items_in_batch": num_items}
     with policy.autocast():
-        output = policy.model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
-                              labels=labels.to(device))
+        output = (model or policy.model)(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                                         labels=labels.to(device), **extra)
     return output.loss.float()
 
 
@@ -141,33 +159,49 @@ def train_sft(
     trajectories: Sequence[Trajectory],
     out_dir: str | os.PathLike[str],
     args: SFTConfig | None = None,
-) -> list[dict[str, float]]:
-    """Fine-tune ``policy`` in place on the trajectories; save it to ``out_dir``; return the loss per epoch."""
+) -> list[dict[str, Any]]:
+    """Fine-tune ``policy`` in place on the trajectories; save it to ``out_dir``; return per epoch the
+    mean loss and the loss of each step.
+
+    Runs on one process or, under ``accelerate launch``, on several: ``batch_size`` is the global
+    batch, each process trains on its share, and the loss is the token mean over the global batch
+    (see :mod:`spa_gym.training.distributed`); the main process saves.
+    """
     args = args or SFTConfig()
     if not trajectories:
         raise ValueError("no trajectories to fine-tune on")
     torch.manual_seed(args.seed)
     examples = [example for t in trajectories for example in sft_examples(policy, t, args.style, args.history_window)]
+    accelerator = make_accelerator(policy)
     optimizer = torch.optim.AdamW([p for p in policy.model.parameters() if p.requires_grad], lr=args.lr)
     rng = random.Random(args.seed)
     scheduler = make_scheduler(optimizer, args.schedule, args.epochs * math.ceil(len(examples) / args.batch_size))
+    model, optimizer = accelerator.prepare(policy.model, optimizer)
     history = []
     policy.train()
     for epoch in range(args.epochs):
         batches = sft_batches(examples, args.batch_size, rng, args.group_by_length)
-        total = 0.0
-        bar = tqdm(batches, desc=f"SFT epoch {epoch + 1}/{args.epochs}", disable=not args.progress, leave=False)
+        total, step_losses = 0.0, []
+        bar = tqdm(batches, desc=f"SFT epoch {epoch + 1}/{args.epochs}", leave=False,
+                   disable=not (args.progress and accelerator.is_main_process))
         for batch in bar:
-            loss = sft_loss(policy, batch)
+            share, real = local_share(accelerator, batch)
+            count = sum(trained_tokens(example) for example in share) if real else 0
+            loss = sft_loss(policy, share, global_divisor(accelerator, count), model)
+            loss = loss if real else loss * 0.0  # a stand-in share: its process joins the gradient average
             optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.model.parameters(), args.max_grad_norm)
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
             optimizer.step()
             scheduler.step()
-            total += loss.item() * len(batch)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-        history.append({"epoch": epoch, "loss": total / len(examples)})
+            step_losses.append(global_mean(accelerator, loss))
+            total += step_losses[-1] * len(batch)
+            bar.set_postfix(loss=f"{step_losses[-1]:.4f}")
+        history.append({"epoch": epoch, "loss": total / len(examples), "step_losses": step_losses})
     out = Path(out_dir)
-    policy.save_pretrained(out)
-    (out / "sft_history.json").write_text(json.dumps({"args": asdict(args), "history": history}, indent=2))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        policy.save_pretrained(out)
+        (out / "sft_history.json").write_text(json.dumps({"args": asdict(args), "history": history}, indent=2))
+    accelerator.wait_for_everyone()
     return history

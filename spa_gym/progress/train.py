@@ -24,15 +24,21 @@ import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from ..data.trajectories import Trajectory
 from ..training.checkpoints import load_state, recover_folder, save_atomically, save_with_state
+from ..training.distributed import global_divisor, global_mean, global_sums, local_share, make_accelerator
 from ..training.schedules import check_schedule, make_scheduler
 from .estimator import ProgressEstimator
 from .transcript import EncodedTrajectory
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
 
 BEST_DIR = "best"
 CHECKPOINT_DIR = "checkpoint"
@@ -71,32 +77,50 @@ class TrainingResult:
     best_epoch: int
     epochs_run: int
     reward_variance: float  # variance of R on the validation split: the MSE of always predicting its mean
-    history: list[dict[str, float]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # per epoch: losses, and each step's
 
 
-def outcome_loss(contributions: torch.Tensor, rewards: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
-    """mean over trajectories of (c_0 + sum_t c_t - R)^2 (contributions already zero on padding)."""
-    return ((priors + contributions.sum(dim=1) - rewards) ** 2).mean()
+def outcome_loss(contributions: torch.Tensor, rewards: torch.Tensor, priors: torch.Tensor,
+                 divisor: float | None = None) -> torch.Tensor:
+    """mean over trajectories of (c_0 + sum_t c_t - R)^2 (contributions already zero on padding);
+    with ``divisor``, the sum of the squares divided by it."""
+    errors = (priors + contributions.sum(dim=1) - rewards) ** 2
+    return errors.mean() if divisor is None else errors.sum() / divisor
 
 
 def prefix_value_loss(
-    contributions: torch.Tensor, mask: torch.Tensor, rewards: torch.Tensor, priors: torch.Tensor
+    contributions: torch.Tensor, mask: torch.Tensor, rewards: torch.Tensor, priors: torch.Tensor,
+    divisor: float | None = None,
 ) -> torch.Tensor:
-    """mean over the opening and every step of (c_0 + sum_{k<=t} c_k - R)^2."""
+    """mean over the opening and every step of (c_0 + sum_{k<=t} c_k - R)^2; with ``divisor``, the
+    sum of the squares divided by it."""
     partial = torch.cat([priors.unsqueeze(1), priors.unsqueeze(1) + contributions.cumsum(dim=1)], dim=1)
     weights = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)
     errors = (partial - rewards.unsqueeze(1)) ** 2 * weights
-    return errors.sum() / weights.sum()
+    return errors.sum() / (weights.sum() if divisor is None else divisor)
 
 
 def training_loss(
-    contributions: torch.Tensor, mask: torch.Tensor, priors: torch.Tensor, rewards: torch.Tensor, prefix_weight: float
+    contributions: torch.Tensor, mask: torch.Tensor, priors: torch.Tensor, rewards: torch.Tensor, prefix_weight: float,
+    divisors: tuple[float, float] | None = None,
 ) -> torch.Tensor:
-    """The outcome loss, plus ``prefix_weight`` times the prefix-value loss."""
-    loss = outcome_loss(contributions, rewards, priors)
+    """The outcome loss, plus ``prefix_weight`` times the prefix-value loss. ``divisors``: what to divide
+    each term's summed squares by (default: this batch's own counts, giving means; several processes
+    pass their global batch's counts over the number of processes, see :func:`loss_divisors`)."""
+    outcome_divisor, prefix_divisor = (None, None) if divisors is None else divisors
+    loss = outcome_loss(contributions, rewards, priors, outcome_divisor)
     if prefix_weight:
-        loss = loss + prefix_weight * prefix_value_loss(contributions, mask, rewards, priors)
+        loss = loss + prefix_weight * prefix_value_loss(contributions, mask, rewards, priors, prefix_divisor)
     return loss
+
+
+def loss_divisors(accelerator: Accelerator, batch: Sequence[EncodedTrajectory], real: bool) -> tuple[float, float]:
+    """The divisors of :func:`training_loss` that make the processes' gradient average the global
+    batch's: its numbers of trajectories and of prefix points (openings and steps), over the number
+    of processes. ``batch``: this process's share (``real`` False: a stand-in, counted as nothing)."""
+    trajectories = len(batch) if real else 0
+    points = sum(len(e.action_ends) + 1 for e in batch) if real else 0
+    return global_divisor(accelerator, trajectories), global_divisor(accelerator, points)
 
 
 def split_trajectories(trajectories: Sequence[Trajectory], val_fraction: float, seed: int) -> tuple[list, list]:
@@ -118,15 +142,21 @@ def _batches(items: list[EncodedTrajectory], size: int, rng: random.Random | Non
 
 
 @torch.no_grad()
-def evaluate_mse(estimator: ProgressEstimator, encoded: list[EncodedTrajectory], batch_size: int) -> float:
-    """Mean of (c_0 + sum_t c_t - R)^2 over the trajectories."""
+def evaluate_mse(estimator: nn.Module, encoded: list[EncodedTrajectory], batch_size: int,
+                 accelerator: Accelerator | None = None) -> float:
+    """Mean of (c_0 + sum_t c_t - R)^2 over the trajectories. With an ``accelerator``, each process
+    scores its share of each batch (``estimator`` may be the prepared model) and the sums are global."""
     estimator.eval()
     total, count = 0.0, 0
     for batch in _batches(encoded, batch_size, None):
-        contributions, _, priors = estimator(batch)
-        rewards = torch.tensor([e.reward for e in batch], device=contributions.device)
-        total += float(outcome_loss(contributions, rewards, priors)) * len(batch)
-        count += len(batch)
+        share, real = (batch, True) if accelerator is None else local_share(accelerator, batch)
+        contributions, _, priors = estimator(share)
+        if real:
+            rewards = torch.tensor([e.reward for e in share], device=contributions.device)
+            total += float(outcome_loss(contributions, rewards, priors)) * len(share)
+            count += len(share)
+    if accelerator is not None:
+        total, count = global_sums(accelerator, total, count)
     return total / max(count, 1)
 
 
@@ -140,6 +170,10 @@ def train_estimator(
     """Train ``estimator`` in place; the best model (by validation MSE) is saved in ``out_dir/best``.
 
     With ``resume=True`` a run interrupted after some epochs continues from ``out_dir/checkpoint``.
+    Runs on one process or, under ``accelerate launch``, on several: ``batch_size`` is the global
+    batch, each process trains on its share and scores its share of the validation split, the loss is
+    the global batch's (see :mod:`spa_gym.training.distributed`) and the main process writes the files;
+    a checkpoint resumes with any number of processes.
     """
     args = args or EstimatorTrainingConfig()
     out = Path(out_dir)
@@ -155,6 +189,7 @@ def train_estimator(
     variance = sum((r - mean_r) ** 2 for r in rewards) / len(rewards)
 
     torch.manual_seed(args.seed)
+    accelerator = make_accelerator(estimator)
     backbone_params = [p for p in estimator.backbone.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
@@ -166,7 +201,11 @@ def train_estimator(
     total_updates = args.epochs * math.ceil(len(train_enc) / args.batch_size)
     scheduler = make_scheduler(optimizer, args.schedule, total_updates)
     start_epoch, best, best_epoch, stale, history = 0, math.inf, -1, 0, []
-    state_path = recover_folder(out / CHECKPOINT_DIR) / STATE_FILE
+    if accelerator.is_main_process:  # finish a swap that a crash interrupted (save_atomically)
+        recover_folder(out / CHECKPOINT_DIR)
+        recover_folder(out / BEST_DIR)
+    accelerator.wait_for_everyone()
+    state_path = out / CHECKPOINT_DIR / STATE_FILE
     if resume and state_path.is_file():
         checkpoint = ProgressEstimator.from_pretrained(out / CHECKPOINT_DIR)
         estimator.load_state_dict(checkpoint.state_dict())
@@ -176,8 +215,9 @@ def train_estimator(
         start_epoch, best, best_epoch, stale, history = (
             state["epoch"] + 1, state["best"], state["best_epoch"], state["stale"], state["history"],
         )
+    model, optimizer = accelerator.prepare(estimator, optimizer)
     writer = None
-    if args.tensorboard:
+    if args.tensorboard and accelerator.is_main_process:
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(log_dir=str(out / "tensorboard"))
@@ -188,42 +228,52 @@ def train_estimator(
     for epoch in range(start_epoch, args.epochs):
         if stale >= args.patience:
             break
-        estimator.train()
+        model.train()
         batches = _batches(train_enc, args.batch_size, rng)
-        running = 0.0
-        bar = tqdm(batches, desc=f"estimator epoch {epoch + 1}/{args.epochs}", disable=not args.progress, leave=False)
+        running, step_losses = 0.0, []
+        bar = tqdm(batches, desc=f"estimator epoch {epoch + 1}/{args.epochs}", leave=False,
+                   disable=not (args.progress and accelerator.is_main_process))
         for batch in bar:
+            share, real = local_share(accelerator, batch)
             with torch.autocast(estimator.device.type, dtype=getattr(torch, args.autocast or "bfloat16"),
                                 enabled=args.autocast is not None):
-                contributions, mask, priors = estimator(batch)
+                contributions, mask, priors = model(share)
             contributions, priors = contributions.float(), priors.float()
-            target = torch.tensor([e.reward for e in batch], device=contributions.device)
-            loss = training_loss(contributions, mask, priors, target, args.prefix_weight)
+            target = torch.tensor([e.reward for e in share], device=contributions.device)
+            loss = training_loss(contributions, mask, priors, target, args.prefix_weight,
+                                 loss_divisors(accelerator, share, real))
+            loss = loss if real else loss * 0.0  # a stand-in share: its process joins the gradient average
             optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(estimator.parameters(), args.grad_clip)
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), args.grad_clip)
             optimizer.step()
             scheduler.step()
-            running += loss.item() * len(batch)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            step_losses.append(global_mean(accelerator, loss))
+            running += step_losses[-1] * len(batch)
+            bar.set_postfix(loss=f"{step_losses[-1]:.4f}")
         train_loss = running / len(train_enc)
-        val_mse = evaluate_mse(estimator, val_enc, args.batch_size)
-        history.append({"epoch": epoch, "train_loss": train_loss, "val_mse": val_mse})
+        val_mse = evaluate_mse(model, val_enc, args.batch_size, accelerator)
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_mse": val_mse, "step_losses": step_losses})
         if writer is not None:
             writer.add_scalar("estimator/train_loss", train_loss, epoch)
             writer.add_scalar("estimator/val_mse", val_mse, epoch)
         if val_mse < best:
             best, best_epoch, stale = val_mse, epoch, 0
-            save_atomically(out / BEST_DIR, estimator.save_pretrained)
+            if accelerator.is_main_process:
+                save_atomically(out / BEST_DIR, estimator.save_pretrained)
         else:
             stale += 1
-        state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best,
-                 "best_epoch": best_epoch, "stale": stale, "history": history}
-        save_with_state(out / CHECKPOINT_DIR, estimator, state, STATE_FILE)
+        if accelerator.is_main_process:
+            state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch,
+                     "best": best, "best_epoch": best_epoch, "stale": stale, "history": history}
+            save_with_state(out / CHECKPOINT_DIR, estimator, state, STATE_FILE)
+        accelerator.wait_for_everyone()
     if writer is not None:
         writer.close()
-    if (recover_folder(out / BEST_DIR) / "head.safetensors").is_file():  # leave the best weights in the estimator
+    if (out / BEST_DIR / "head.safetensors").is_file():  # leave the best weights in the estimator
         estimator.load_state_dict(ProgressEstimator.from_pretrained(out / BEST_DIR).state_dict())
     result = TrainingResult(best, best_epoch, epoch + 1, variance, history)
-    (out / RESULT_FILE).write_text(json.dumps({**asdict(result), "args": asdict(args)}, indent=2))
+    if accelerator.is_main_process:
+        (out / RESULT_FILE).write_text(json.dumps({**asdict(result), "args": asdict(args)}, indent=2))
+    accelerator.wait_for_everyone()
     return result

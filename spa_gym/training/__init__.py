@@ -7,6 +7,7 @@
 - :mod:`.activations`: activation checkpointing.
 - :mod:`.checkpoints`: model, head and training-state files (safe loading, atomic saves, one-line errors).
 - :mod:`.schedules`: learning-rate schedules.
+- :mod:`.distributed`: one process or data parallel (accelerate) from the same training loops.
 """
 
 from .activations import checkpoint_activations
