@@ -70,8 +70,10 @@ from typing import Any
 
 import gymnasium as gym
 import torch
+from credit_arena_llm import add_arguments as add_llm_arguments  # benchmarks/ is on sys.path as a script
+from credit_arena_llm import llm_view
 from sb3_contrib import MaskablePPO
-from sb3_learning import build_estimators, suite_tasks  # benchmarks/ is on sys.path when run as a script
+from sb3_learning import build_estimators, suite_tasks
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import spa_gym  # noqa: F401
@@ -452,6 +454,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--plot", default="credit_arena.png", help="learning-curve figure path ('' for none)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, budget 4096, 20-episode evals")
+    add_llm_arguments(parser)
     args = parser.parse_args(argv)
     args.envs, args.methods = list(dict.fromkeys(args.envs)), list(dict.fromkeys(args.methods))
     if args.quick:
@@ -505,6 +508,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 entry["methods"][method] = {"skipped": SPA_SKIPPED}
         entry["wall_seconds"] = round(time.perf_counter() - start, 1)
         summary["envs"][env] = entry
+    if args.llm_model:
+        summary["llm"] = llm_view(args, Path(args.llm_out))
     if args.auc_tasks:
         summary["credit_quality"] = credit_quality(args.auc_tasks, args.auc_group, mc_rollouts=args.auc_mc_rollouts)
     summary["wall_seconds"] = round(time.perf_counter() - wall, 1)

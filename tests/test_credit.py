@@ -224,3 +224,10 @@ def test_ppo_group_size_and_mc_prm_errors(tmp_path) -> None:
     with pytest.raises(ValueError, match="no Monte Carlo value function for 'mc-prm'"):
         PPOTrainer(policy, envs, get_credit_method("mc-prm", values=lambda walks: []), tmp_path / "b",
                    PPOConfig(batch_size=3, mini_batch_size=1, gradient_accumulation_steps=1))
+
+
+def test_a_vector_env_resets_a_group_to_one_task() -> None:
+    envs = gym.make_vec("SPA-WebShop-v0", num_envs=3, vectorization_mode="sync")
+    _, infos = envs.reset(seed=[1, 2, 3], options={"task_id": envs.envs[0].unwrapped.task_ids()[5]})
+    assert len(set(infos["task_id"])) == 1 and len(set(infos["state_key"])) == 1
+    envs.close()

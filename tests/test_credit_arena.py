@@ -90,3 +90,25 @@ def test_webshop_variant_offers_the_instruction_as_its_search(arena) -> None:
     assert env.unwrapped.expert_action() == query[0]  # the expert's own first query
     _, _, _, _, info = env.step(query[0])
     assert info["page"] == "results" and "search[<query>]" not in info["admissible_actions"]
+
+
+@pytest.mark.slow
+def test_llm_view_trains_each_method_to_its_env_step_budget(arena, tmp_path) -> None:
+    import credit_arena_llm
+
+    from spa_gym.training import tiny_model_path
+
+    args = arena.parse_args(["--seeds", "0", "--llm-model", str(tiny_model_path()), "--llm-env", "SPA-ALFWorld-v0",
+                             "--llm-methods", "turn-critic", "gigpo", "--llm-budget", "10", "--llm-batch", "4",
+                             "--llm-group", "2", "--llm-eval", "2", "--no-llm-lora"])
+    view = credit_arena_llm.llm_view(args, tmp_path)
+    assert list(view["methods"]) == ["turn-critic", "gigpo"] and view["group"] == 2
+    for result in view["methods"].values():
+        (run,) = result["runs"]
+        # cpu preset: step limit 6, so an iteration of 4 episodes plays 4 to 24 turns; 10 steps need 1 or more
+        assert run["env_steps"] >= 10 and run["env_steps"] == sum(run["generated_turns_per_iteration"])
+        assert run["iterations"] == len(run["seconds_per_iteration"]) == len(run["train_success_per_iteration"])
+        assert run["episodes"] == 2 and run["scoring_passes_per_iteration"] == 4 * (2 + 1)
+    assert (tmp_path / "gigpo-0" / "ppo_history.json").is_file()
+    with pytest.raises(ValueError, match="needs --llm-estimator"):
+        credit_arena_llm.llm_credit("spa", None)
