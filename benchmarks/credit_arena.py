@@ -432,7 +432,8 @@ def plot(summary: dict[str, Any], path: str) -> None:
 # -- main ----------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--envs", nargs="+", default=[ALFWORLD, WEBSHOP], choices=ENVS)
+    parser.add_argument("--envs", nargs="*", default=[ALFWORLD, WEBSHOP], choices=ENVS,
+                        help="SB3 view envs (none: the LLM view alone)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--budget", type=int, default=30_000, help="env steps per run, mc-prm's extra steps included")
