@@ -288,7 +288,8 @@ def _eval_command(args: argparse.Namespace) -> int:
 
     config = EvalConfig(model=args.model, env_id=args.env_id, split=args.split, max_steps=args.max_steps,
                         style=args.style, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-                        seed=args.seed, limit=args.limit, dtype=args.dtype, env_kwargs=_env_kwargs(args.env_arg))
+                        seed=args.seed, limit=args.limit, dtype=args.dtype, env_kwargs=_env_kwargs(args.env_arg),
+                        backend=args.backend)
     result = evaluate_model(config, args.out)
     print(format_results(result), end="")
     print(f"results: {result.results_path}; trajectories: {result.trajectories_path}")
@@ -422,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser.add_argument("--batch-size", type=int, default=16, help="episodes played at once")
     eval_parser.add_argument("--seed", type=int, default=0)
     eval_parser.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"])
+    eval_parser.add_argument("--backend", default="transformers", choices=["transformers", "vllm"],
+                             help="generation backend (vllm: a GPU and the vllm extra)")
     _add_env_arg(eval_parser, "num_products=1000")
     eval_parser.set_defaults(handler=_eval_command)
 

@@ -45,7 +45,7 @@ from typing import Any
 import gymnasium as gym
 
 from . import __version__
-from .agents.rollout import Evaluation, Interval, evaluate, play_episodes
+from .agents.rollout import GENERATION_BACKENDS, Evaluation, Interval, evaluate, make_generator, play_episodes
 from .data.trajectories import Trajectory, TrajectoryWriter, read_trajectories
 from .envs import ENV_SPECS
 from .training.models import file_sha256
@@ -97,6 +97,7 @@ class EvalConfig:
     limit: int | None = None  # only the first ``limit`` tasks: a quick check, stamped as not the full protocol
     dtype: str | None = None  # cast the model to this torch dtype ("bfloat16"); None: as loaded
     env_kwargs: dict[str, Any] = field(default_factory=dict)  # extra ``gym.make`` arguments (stamped)
+    backend: str = "transformers"  # generation: "transformers", or "vllm" on a GPU (the vllm extra)
 
     def __post_init__(self) -> None:
         if self.env_id not in ENV_SPECS:
@@ -107,6 +108,8 @@ class EvalConfig:
                 raise ValueError(f"{name} must be at least 1, not {value}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
+        if self.backend not in GENERATION_BACKENDS:
+            raise ValueError(f"generation backend must be one of {GENERATION_BACKENDS}, not {self.backend!r}")
         if self.style is not None:
             from .agents.prompts import check_style
 
@@ -436,6 +439,7 @@ def _protocol(config: EvalConfig, env: gym.Env, model: dict[str, Any], style: st
         "prompt_sha256": prompt_sha256(config.env_id, style),
         "history": "full",  # every turn of the episode is in the model's context (SPA-RL's setting)
         "greedy": True,
+        "generation_backend": config.backend,
         "max_new_tokens": max_new_tokens,
         "seed": config.seed,
         "reset_seeds": "random.Random(f'{seed}-eval-{task_id}').randrange(2**31)",
@@ -573,6 +577,7 @@ def evaluate_model(config: EvalConfig, out_path: str | os.PathLike[str], *, poli
     _write_json(results_path, {"format": "spa-gym-eval", "format_version": RESULTS_FORMAT_VERSION,
                                "status": "running", "protocol": protocol, "trajectories": trajectories_path.name})
     todo = {i for i in range(count) if task_ids[i] not in played}
+    generator = make_generator(policy, config.backend, seed=config.seed)
     envs += [make() for _ in range(min(config.batch_size, len(todo)) - 1)]
     with TrajectoryWriter(trajectories_path) as writer, tqdm(
             total=count, initial=count - len(todo), desc=f"eval {config.env_id} {protocol['split']}", unit="task",
@@ -584,7 +589,7 @@ def evaluate_model(config: EvalConfig, out_path: str | os.PathLike[str], *, poli
             episodes = play_episodes(policy, envs[: len(batch)], seeds=[reset_seed(config.seed, task_ids[i])
                                                                          for i in batch],
                                      options=[{"task_index": i} for i in batch], style=style, greedy=True,
-                                     max_new_tokens=max_new_tokens)
+                                     max_new_tokens=max_new_tokens, generator=generator)
             for index, episode in zip(batch, episodes):
                 if episode.trajectory.task_id != task_ids[index]:
                     raise RuntimeError(f"task index {index} played {episode.trajectory.task_id}, not {task_ids[index]}")

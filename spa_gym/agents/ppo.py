@@ -62,7 +62,7 @@ from .ppo_math import (
     value_loss,
     whiten,
 )
-from .rollout import AgentEpisode, play_episodes
+from .rollout import GENERATION_BACKENDS, AgentEpisode, make_generator, play_episodes
 
 STATE_FILE = "ppo_state.pt"
 POLICY_DIR = "policy"
@@ -80,11 +80,17 @@ class PPOConfig(PPOUpdateConfig):
     tensorboard: bool = True
     group_size: int = 1
     """Episodes per task in a batch (same task, same env seed); group credit methods need 2 or more."""
+    generation_backend: str = "transformers"
+    """Rollout generation: ``transformers`` (KV-cached, any device) or ``vllm`` (GPU, the ``vllm``
+    extra; the policy's weights are copied into the engine before each iteration's rollouts)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.group_size < 1 or self.batch_size % self.group_size:
             raise ValueError(f"group_size {self.group_size} must divide batch_size {self.batch_size}")
+        if self.generation_backend not in GENERATION_BACKENDS:
+            raise ValueError(f"generation backend must be one of {GENERATION_BACKENDS}, "
+                             f"not {self.generation_backend!r}")
 
 
 @dataclass
@@ -200,6 +206,7 @@ class PPOTrainer:
         self.iteration = 0
         self.env_steps = 0
         self.history: list[dict[str, float]] = []
+        self._vllm: Any = None  # the vLLM engine, built on first use
         self.reference = None if policy.is_lora else _frozen_copy(policy)
         self._resume()
         self.scorer, self.optimizer = self.accelerator.prepare(_TokenScorer(policy), self.optimizer)
@@ -285,15 +292,27 @@ class PPOTrainer:
         size = self.args.group_size
         groups, real = local_share(self.accelerator, range(len(self.envs) // size))
         mine = [index for group in groups for index in range(group * size, (group + 1) * size)] if real else []
+        generator = self._generator()
         played = [] if not mine else play_episodes(
             self.policy, [self.envs[i] for i in mine], [seeds[i] for i in mine], [options[i] for i in mine],
-            style=self.args.style, temperature=self.args.temperature, max_new_tokens=self.args.max_new_tokens)
+            style=self.args.style, temperature=self.args.temperature, max_new_tokens=self.args.max_new_tokens,
+            generator=generator)
         episodes = [PlayedEpisode.of(episode) for episode in played]
         if self.accelerator.num_processes == 1:
             return episodes
         from accelerate.utils import gather_object
 
         return gather_object(episodes)
+
+    def _generator(self) -> Any:
+        """None for transformers' generation; the vLLM engine, its weights synced to the policy's."""
+        if self.args.generation_backend != "vllm":
+            return None
+        if self._vllm is None:
+            self._vllm = make_generator(self.policy, "vllm", seed=self.args.seed)
+        else:
+            self._vllm.sync_weights()
+        return self._vllm
 
     def _score_in_chunks(self, policy: LLMPolicy, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """:func:`score_tokens` of the whole batch, ``mini_batch_size`` episodes at a time (the

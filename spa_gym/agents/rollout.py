@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import gymnasium as gym
 
@@ -28,6 +29,21 @@ from .conversation import TokenConversation
 from .incremental import IncrementalGenerator
 from .policy import LLMPolicy
 from .prompts import build_messages, get_prompt, parse_action
+
+#: Where rollouts are generated: transformers (KV-cached, any device) or vLLM (GPU, the ``vllm`` extra).
+GENERATION_BACKENDS = ("transformers", "vllm")
+
+
+def make_generator(policy: LLMPolicy, backend: str, seed: int = 0) -> Any:
+    """``generator=`` for :func:`play_episodes`: None for transformers' generation, or a
+    :class:`~.vllm_generator.VLLMGenerator` of ``policy``."""
+    if backend not in GENERATION_BACKENDS:
+        raise ValueError(f"generation backend must be one of {GENERATION_BACKENDS}, not {backend!r}")
+    if backend == "transformers":
+        return None
+    from .vllm_generator import VLLMGenerator
+
+    return VLLMGenerator(policy, seed=seed)
 
 
 @dataclass
@@ -56,6 +72,7 @@ def play_episodes(
     max_new_tokens: int = 32,
     kv_cache: bool = True,
     history_window: int | None = None,
+    generator: Any = None,
 ) -> list[AgentEpisode]:
     """One episode per env, generated in batches; returns them in env order.
 
@@ -64,6 +81,8 @@ def play_episodes(
     ``history_window``: the policy sees the opening messages and only the last ``k`` turns
     (:meth:`~.conversation.TokenConversation.window`); ``None`` (SPA-RL's setting) shows it all.
     Each episode's ``conversation`` still records the whole history.
+    ``generator``: another backend with :class:`~.incremental.IncrementalGenerator`'s interface
+    (e.g. :class:`~.vllm_generator.VLLMGenerator`), used instead of the two above.
     """
     seeds = list(seeds) if seeds is not None else [None] * len(envs)
     options = list(options) if options is not None else [None] * len(envs)
@@ -76,7 +95,8 @@ def play_episodes(
         prompt = get_prompt(env_id, style)
         talk = TokenConversation(policy.tokenizer, build_messages(prompt, obs, []))
         episodes.append(AgentEpisode(talk, Trajectory(env_id, info["task_id"], info["task"], obs)))
-    generator = IncrementalGenerator(policy) if kv_cache else None
+    if generator is None and kv_cache:
+        generator = IncrementalGenerator(policy)
     while live := [i for i, e in enumerate(episodes) if not e.done]:
         sampling = {"max_new_tokens": max_new_tokens, "do_sample": not greedy, "temperature": temperature}
         if generator is not None:
