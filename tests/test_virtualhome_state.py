@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import hashlib
 import json
 import random
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import Any
 import gymnasium as gym
 import pytest
 
-from spa_gym.envs.base import TextEnv
-from spa_gym.envs.virtualhome.env import VirtualHomeEnv
+from conftest import check_restores as check_round_trips
+from conftest import play_checking_keys as play
 from spa_gym.envs.virtualhome.text import humanize_command
 
 #: Recorded programs replayed here (a short one and four of the longest).
@@ -32,20 +31,6 @@ def make(**kwargs: Any) -> gym.Env:
     return gym.make("SPA-VirtualHome-v0", **{"max_episode_steps": 1000, **kwargs})
 
 
-def key_of_world(env: VirtualHomeEnv) -> str:
-    """TextEnv's own digest of ``_world_state`` (the env builds it from kept parts)."""
-    return hashlib.blake2b(repr(env._world_state()).encode(), digest_size=16).hexdigest()
-
-
-def play(env: gym.Env, actions: list[str]) -> list[tuple]:
-    """``(obs, reward, terminated, truncated, info)`` of each action; the key is checked against the world."""
-    results = []
-    for action in actions:
-        results.append(env.step(action))
-        assert results[-1][4]["state_key"] == key_of_world(env.unwrapped) == TextEnv.state_key(env.unwrapped)
-    return results
-
-
 def rng_draws(env: gym.Env, actions: list[str]) -> list[bool]:
     """Play ``actions``; whether each one drew from the env's RNG."""
     drew = []
@@ -54,28 +39,6 @@ def rng_draws(env: gym.Env, actions: list[str]) -> list[bool]:
         env.step(action)
         drew.append(env.unwrapped.np_random.bit_generator.state != before)
     return drew
-
-
-def check_round_trips(make_env, reset: dict, actions: list[str], points: list[int], fresh_reset: dict) -> None:
-    """From each point of ``points`` (steps done), restoring in the same env (twice) and in a fresh one
-    reset with ``fresh_reset`` and stepped once gives exactly the rest of the original episode."""
-    env = make_env()
-    env.reset(**reset)
-    reference = play(env, actions)
-    env.reset(**reset)
-    saved = {}
-    for done, action in enumerate([*actions, None]):
-        if done in points:
-            saved[done] = (env.unwrapped.clone_state(), env.unwrapped.last_observation, env.unwrapped._info())
-        if action is not None:
-            assert env.step(action) == reference[done], (done, action)
-    fresh = make_env()
-    fresh.reset(**fresh_reset)
-    fresh.step(fresh.unwrapped._info()["admissible_actions"][0])
-    for done, (state, observation, info) in saved.items():
-        for target in (env, env, fresh):
-            assert target.unwrapped.restore_state(state) == (observation, info), done
-            assert play(target, actions[done:]) == reference[done:], done
 
 
 # --------------------------------------------------------------------------- the recordings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
@@ -15,17 +14,7 @@ from spa_gym.envs.webshop.catalog import RAW_FILES, generate_raw, generated_cata
 from spa_gym.envs.webshop.env import WebShopEnv
 from spa_gym.envs.webshop.session import SEARCH_PLACEHOLDER
 
-
-@pytest.fixture(scope="module", autouse=True)
-def spa_gym_home(tmp_path_factory):
-    """Catalogs and indexes of these tests go to a temporary SPA_GYM_HOME."""
-    previous = os.environ.get("SPA_GYM_HOME")
-    os.environ["SPA_GYM_HOME"] = str(tmp_path_factory.mktemp("spa_gym_home"))
-    yield
-    if previous is None:
-        del os.environ["SPA_GYM_HOME"]
-    else:
-        os.environ["SPA_GYM_HOME"] = previous
+pytestmark = pytest.mark.usefixtures("private_spa_gym_home")  # catalogs and indexes go to a temporary home
 
 
 def make(**kwargs) -> WebShopEnv:

@@ -8,9 +8,7 @@ saved point, restoring (twice, and into a fresh env) must go on exactly as the o
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
 import random
 from collections import defaultdict
 from pathlib import Path
@@ -19,23 +17,15 @@ from typing import Any
 import gymnasium as gym
 import pytest
 
-from spa_gym.envs.base import TextEnv
+from conftest import check_restores
+from conftest import play_checking_keys as play
 from spa_gym.envs.webshop.env import WebShopEnv
 from spa_gym.envs.webshop.session import SEARCH_PLACEHOLDER, ShopSession
 
 NUM_SCENARIO_STEPS = 42  # records of one observation mode in pages.jsonl
 
 
-@pytest.fixture(scope="module", autouse=True)
-def spa_gym_home(tmp_path_factory):
-    """Catalogs and indexes of these tests go to a temporary SPA_GYM_HOME."""
-    previous = os.environ.get("SPA_GYM_HOME")
-    os.environ["SPA_GYM_HOME"] = str(tmp_path_factory.mktemp("spa_gym_home"))
-    yield
-    if previous is None:
-        del os.environ["SPA_GYM_HOME"]
-    else:
-        os.environ["SPA_GYM_HOME"] = previous
+pytestmark = pytest.mark.usefixtures("private_spa_gym_home")  # catalogs and indexes go to a temporary home
 
 
 def make(**kwargs: Any) -> gym.Env:
@@ -43,41 +33,11 @@ def make(**kwargs: Any) -> gym.Env:
     return gym.make("SPA-WebShop-v0", **{"split": "test", "num_products": 100, "max_episode_steps": 1000, **kwargs})
 
 
-def key_of_world(env: WebShopEnv) -> str:
-    """TextEnv's own digest of ``_world_state`` (the env keeps it cached)."""
-    return hashlib.blake2b(repr(env._world_state()).encode(), digest_size=16).hexdigest()
-
-
-def play(env: gym.Env, actions: list[str]) -> list[tuple]:
-    """``(obs, reward, terminated, truncated, info)`` of each action; the key is checked against the world."""
-    results = []
-    for action in actions:
-        results.append(env.step(action))
-        assert results[-1][4]["state_key"] == key_of_world(env.unwrapped) == TextEnv.state_key(env.unwrapped)
-    return results
-
-
 def check_round_trips(make_env, reset_options: dict, actions: list[str], points: list[int],
                       fresh_options: dict) -> None:
-    """From each point of ``points`` (steps done), restoring in the same env (twice) and in a fresh one
-    that was reset to ``fresh_options`` and walked a little gives exactly the rest of the original."""
-    env = make_env()
-    env.reset(options=reset_options)
-    reference = play(env, actions)
-    env.reset(options=reset_options)
-    saved = {}
-    for done, action in enumerate([*actions, None]):
-        if done in points:
-            saved[done] = (env.unwrapped.clone_state(), env.unwrapped.last_observation, env.unwrapped._info())
-        if action is not None:
-            assert env.step(action) == reference[done], (done, action)
-    fresh = make_env()
-    fresh.reset(options=fresh_options)
-    fresh.step("search[something else entirely]")
-    for done, (state, observation, info) in saved.items():
-        for target in (env, env, fresh):
-            assert target.unwrapped.restore_state(state) == (observation, info), done
-            assert play(target, actions[done:]) == reference[done:], done
+    """:func:`conftest.check_restores` with reset options; the fresh env searches something else first."""
+    check_restores(make_env, {"options": reset_options}, actions, points, {"options": fresh_options},
+                   fresh_action="search[something else entirely]")
 
 
 # --------------------------------------------------------------------------- the recordings
