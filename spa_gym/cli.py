@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -230,12 +231,42 @@ def _train_estimator_command(args: argparse.Namespace) -> int:
                                    recipe.task_prior if args.task_prior is None else args.task_prior, args.format)
 
 
+def without_option(argv: Sequence[str], option: str) -> list[str]:
+    """``argv`` without ``option`` and its value (``--option V`` or ``--option=V``).
+
+    Example:
+        >>> without_option(["run", "--num-processes", "2", "--seed=1", "--num-processes=3"], "--num-processes")
+        ['run', '--seed=1']
+    """
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == option:
+            skip = True
+        elif not arg.startswith(option + "="):
+            kept.append(arg)
+    return kept
+
+
 def _run_command(args: argparse.Namespace) -> int:
     from .pipeline import RunConfig, run_pipeline
 
+    if args.num_processes < 1:
+        raise ValueError(f"--num-processes must be at least 1, not {args.num_processes}")
+    if args.num_processes > 1 and "WORLD_SIZE" not in os.environ:  # not yet launched: launch this command N times
+        import subprocess
+
+        from .training.distributed import launch_command
+
+        command, env = launch_command(args.num_processes, ["-m", "spa_gym.cli", *without_option(args.argv,
+                                                                                               "--num-processes")])
+        return subprocess.run(command, env=env).returncode
     config = RunConfig(args.env_id, args.preset, args.model, args.seed, args.eval_split, args.recipe,
                        args.alpha, args.beta)
     results = run_pipeline(args.out, config)
+    if int(os.environ.get("RANK", "0")) != 0:  # the main process reports
+        return 0
     print(results.read_text())
     print(f"results: {results}; learning curve: {results.parent / 'learning_curve.png'}")
     return 0
@@ -383,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="SPA's progress weight (default: the preset's, 1)")
     run_parser.add_argument("--beta", type=float, default=None,
                             help="SPA's grounding weight (default: the preset's, 0.5)")
+    run_parser.add_argument("--num-processes", type=int, default=1,
+                            help="train data-parallel on N processes (one per GPU; gloo on CPUs) with accelerate; "
+                                 "collection and evaluation run on the main one")
     run_parser.set_defaults(handler=_run_command)
 
     convert_parser = commands.add_parser("convert", help="convert trajectories between spa-gym JSONL and the "
@@ -444,8 +478,9 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, IndexErro
 
 def main(argv: Sequence[str] | None = None, input_fn: Callable[[str], str] = input) -> int:
     """Run ``spa-gym`` with ``argv`` (``input_fn`` reads ``play``'s commands); returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    args.input_fn = input_fn
+    args.input_fn, args.argv = input_fn, argv
     try:
         return args.handler(args)
     except USER_ERRORS as error:

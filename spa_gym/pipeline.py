@@ -38,6 +38,7 @@ from .envs import ENV_SPECS
 from .progress import ESTIMATOR_RECIPES, ProgressEstimator, SPAReward, get_redistributor, train_estimator
 from .progress.pretrain import pretrain_backbone
 from .training import checkpoint_activations, lora_config, model_defaults, resolve_model
+from .training.distributed import process_state
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,9 @@ class Pipeline:
                                   preset.spa_reward,
                                   alpha=preset.spa_reward.alpha if config.alpha is None else config.alpha,
                                   beta=preset.spa_reward.beta if config.beta is None else config.beta))
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.processes = process_state()
+        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if self.processes.num_processes == 1 \
+            else str(self.processes.device)
         if preset.tuned_for not in (None, config.env_id):
             warnings.warn(f"preset {config.preset} was tuned for {preset.tuned_for} (step limit {preset.max_steps}); "
                           f"on {config.env_id} its budgets may leave the agents without a win", stacklevel=2)
@@ -177,7 +180,9 @@ class Pipeline:
         saved = self.out / "config.json"
         if saved.is_file() and RunConfig(**json.loads(saved.read_text())) != config:  # older files: defaults
             raise ValueError(f"{self.out} holds a run with another configuration: {saved.read_text()}")
-        saved.write_text(json.dumps(asdict(config), indent=2))
+        self.processes.wait_for_everyone()  # every process has read the folder before the main one writes
+        if self.processes.is_main_process:
+            saved.write_text(json.dumps(asdict(config), indent=2))
 
     def _env(self, split: str, **kwargs: object) -> gym.Env:
         return gym.make(self.config.env_id, split=split, max_episode_steps=self.preset.max_steps, **kwargs)
@@ -206,33 +211,49 @@ class Pipeline:
         return merged if merged.is_dir() else self.out / "sft" / "model"
 
     # -- stages -------------------------------------------------------------------------------------
-    def _stage(self, name: str, produce: Callable[[], object]) -> None:
+    def _stage(self, name: str, produce: Callable[[], object], every_process: bool = False) -> None:
         """Run ``produce`` unless stage ``name`` finished before; mark it finished (``<name>.done``).
 
         A stage interrupted before its mark is produced again: stages that can continue (estimator
-        training, PPO) resume from their own checkpoints, the others start over.
+        training, PPO) resume from their own checkpoints, the others start over. With several
+        processes (``accelerate launch``), training stages (``every_process``) run on all of them and
+        the others (collection, evaluation) on the main process while the rest wait.
         """
         marker = self.out / f"{name}.done"
         if marker.is_file():
             return
-        produce()
-        marker.write_text("ok\n")
+        if every_process or self.processes.is_main_process:
+            produce()
+        self.processes.wait_for_everyone()
+        if self.processes.is_main_process:
+            marker.write_text("ok\n")
+        self.processes.wait_for_everyone()
+
+    def experts(self) -> Path:
+        path = self.out / "experts.jsonl"
+        self._stage("experts", lambda: self._collect_experts(path))
+        return path
+
+    def _collect_experts(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        collect_expert_trajectories(self._env("train", **self.env_recipe.demo_kwargs), range(self.preset.expert_tasks),
+                                    path=path)
 
     def sft(self) -> Path:
         out = self.out / "sft"
-        self._stage("sft", lambda: self._train_sft(out))
+        self._stage("sft", lambda: self._train_sft(out), every_process=True)
         return out
 
     def _train_sft(self, out: Path) -> None:
-        if out.exists():
+        if out.exists() and self.processes.is_main_process:
             shutil.rmtree(out)
-        experts = collect_expert_trajectories(self._env("train", **self.env_recipe.demo_kwargs),
-                                              range(self.preset.expert_tasks), path=self.out / "experts.jsonl")
+        self.processes.wait_for_everyone()
+        experts = read_trajectories(self.experts())
         policy = self._policy(self.model_path, lora=self.lora)
         train_sft(policy, experts, out, SFTConfig(epochs=self.preset.sft_epochs, lr=self.preset.sft_lr,
                                                 batch_size=self.preset.sft_batch_size, style=self.preset.style,
                                                 seed=self.config.seed))
-        if policy.is_lora:
+        if policy.is_lora and self.processes.is_main_process:
             merged = policy.model.merge_and_unload()
             merged.save_pretrained(out / "merged")
             policy.tokenizer.save_pretrained(out / "merged")
@@ -260,7 +281,7 @@ class Pipeline:
 
     def estimator(self) -> Path:
         out = self.out / "estimator"
-        self._stage("estimator", lambda: self._train_estimator(out))
+        self._stage("estimator", lambda: self._train_estimator(out), every_process=True)
         return out / "best"
 
     def _train_estimator(self, out: Path) -> None:
@@ -268,9 +289,12 @@ class Pipeline:
         needs_demos = self.preset.pretrain_epochs > 0 or self.preset.estimator_on_demos
         experts = read_trajectories(self.out / "experts.jsonl") if needs_demos else []  # the SFT demonstrations
         backbone: Path = self._sft_model()  # the SFT agent, as in SPA-RL
-        if self.preset.pretrain_epochs:
-            backbone = pretrain_backbone(backbone, experts + walks, out / "backbone", targets="all",
-                                         epochs=self.preset.pretrain_epochs)
+        if self.preset.pretrain_epochs:  # one process pretrains; the others read its result
+            if self.processes.is_main_process:
+                pretrain_backbone(backbone, experts + walks, out / "backbone", targets="all",
+                                  epochs=self.preset.pretrain_epochs)
+            self.processes.wait_for_everyone()
+            backbone = out / "backbone"
         if not any(walk.won for walk in walks):
             print(f"exploration won none of its {len(walks)} episodes: without demonstrations the estimator "
                   "sees only R = 0" + (" (adding the SFT demonstrations)" if self.preset.estimator_on_demos else ""))
@@ -287,7 +311,7 @@ class Pipeline:
 
     def ppo(self, rewards: str) -> Path:
         out = self.out / f"ppo-{rewards}"
-        self._stage(f"ppo-{rewards}", lambda: self._train_ppo(rewards, out))
+        self._stage(f"ppo-{rewards}", lambda: self._train_ppo(rewards, out), every_process=True)
         return out
 
     def _train_ppo(self, rewards: str, out: Path) -> None:
@@ -337,6 +361,9 @@ class Pipeline:
         return self._report({AGENTS[agent]: self.evaluate(agent, folder) for agent, folder in policies.items()})
 
     def _report(self, results: dict[str, Evaluation]) -> Path:
+        path = self.out / "results.md"
+        if not self.processes.is_main_process:
+            return path
         lines = [
             f"# {self.config.env_id}, preset {self.config.preset}, seed {self.config.seed}",
             "",
@@ -351,7 +378,6 @@ class Pipeline:
         for name, ev in results.items():
             lines.append(f"| {name} | {ev.episodes} | {ev.success_rate} | {ev.average_reward} "
                          f"| {ev.grounding_accuracy} |")
-        path = self.out / "results.md"
         path.write_text("\n".join(lines) + "\n")
         self._plot()
         return path

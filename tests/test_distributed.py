@@ -27,9 +27,10 @@ from spa_gym.agents.sft import SFTConfig, train_sft
 from spa_gym.credit import get_credit_method
 from spa_gym.data import Trajectory, collect_expert_trajectories, read_trajectories
 from spa_gym.data.trajectories import TrajectoryWriter
+from spa_gym.pipeline import PRESETS
 from spa_gym.progress import EstimatorTrainingConfig, ProgressEstimator, train_estimator
 from spa_gym.training import tiny_model_path
-from spa_gym.training.distributed import make_accelerator
+from spa_gym.training.distributed import launch_command, make_accelerator
 
 #: 13 demonstrations of unequal lengths: global batches of 6, 6 and 1 (shares of 3 + 3, and 1 + a stand-in).
 SFT = SFTConfig(epochs=2, lr=3e-3, batch_size=6, progress=False)
@@ -101,11 +102,9 @@ def launch(plan: dict, folder: Path, processes: int = 2) -> None:
     with socket.socket() as probe:  # a free port, so that parallel test runs do not collide
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "--main_process_port", str(port), __file__, str(path)]
+    command, env = launch_command(processes, [__file__, str(path)], port=port)
     done = subprocess.run(command, capture_output=True, text=True, timeout=500,
-                          env={**os.environ, "ACCELERATE_USE_CPU": "true"})
+                          env={**env, "ACCELERATE_USE_CPU": "true"})
     assert done.returncode == 0, done.stderr[-4000:]
 
 
@@ -196,3 +195,32 @@ def test_two_processes_with_half_batches_train_as_one_and_checkpoints_resume_in_
 
 if __name__ == "__main__":  # a worker of launch()
     run_jobs(json.loads(Path(sys.argv[1]).read_text()))
+
+
+def test_num_processes_option_is_removed_before_relaunching() -> None:
+    from spa_gym.cli import without_option
+
+    assert without_option(["run", "--out", "x", "--num-processes", "2"], "--num-processes") == ["run", "--out", "x"]
+    assert without_option(["run", "--num-processes=2", "--seed", "3"], "--num-processes") == ["run", "--seed", "3"]
+
+
+@pytest.mark.slow
+def test_spa_gym_run_smoke_preset_on_two_processes(tmp_path) -> None:
+    """The whole pipeline on 2 gloo processes: training stages on both, collection and evaluation on the
+    main one only (each file written once), the same folder layout as one process."""
+    tiny_model_path()  # built once here, not by two processes at once
+    out = tmp_path / "run"
+    from spa_gym.cli import main
+
+    assert main(["run", "--preset", "smoke", "--out", str(out), "--num-processes", "2"]) == 0
+    stages = ["experts", "sft", "explore", "estimator", "ppo-sparse", "ppo-spa", "eval-sft", "eval-ppo-sparse",
+              "eval-ppo-spa"]
+    assert sorted(p.name for p in out.glob("*.done")) == sorted(f"{stage}.done" for stage in stages)
+    smoke = PRESETS["smoke"]
+    assert len(read_trajectories(out / "experts.jsonl")) == smoke.expert_tasks  # collected once
+    assert len(read_trajectories(out / "explore.jsonl")) == smoke.explore_episodes
+    for agent in ("sft", "ppo-sparse", "ppo-spa"):
+        assert len(read_trajectories(out / f"eval-{agent}.jsonl")) == smoke.eval_episodes
+    history = json.loads((out / "ppo-spa" / "ppo_history.json").read_text())["history"]
+    assert [h["iteration"] for h in history] == [1] and history[0]["env_steps"] > 0
+    assert (out / "results.md").read_text().startswith("# SPA-ALFWorld-v0, preset smoke, seed 0")

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
-    from accelerate import Accelerator
+    from accelerate import Accelerator, PartialState
 
 T = TypeVar("T")
 
@@ -41,13 +42,48 @@ def make_accelerator(model: nn.Module, find_unused_parameters: bool = False) -> 
 
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=True)] if find_unused_parameters else []
     accelerator = Accelerator(device_placement=False, kwargs_handlers=handlers)
-    launched = int(os.environ.get("WORLD_SIZE", "1"))
-    if launched > accelerator.num_processes:
-        raise ValueError(f"{launched} processes were launched but each trains alone (no GPU of its own?): on CPUs "
-                         "launch with ACCELERATE_USE_CPU=true set")
+    check_launch(accelerator.num_processes)
     if accelerator.num_processes > 1:
         model.to(accelerator.device)
     return accelerator
+
+
+def check_launch(joined: int) -> None:
+    """Refuse processes that were launched together but did not join one group (each would train alone)."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > joined:
+        raise ValueError(f"{launched} processes were launched but each trains alone (no GPU of its own?): on CPUs "
+                         "launch with ACCELERATE_USE_CPU=true set")
+
+
+def process_state() -> PartialState:
+    """accelerate's view of this run's processes: one, or those ``accelerate launch`` started."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    check_launch(state.num_processes)
+    return state
+
+
+def launch_command(processes: int, script: Sequence[str], port: int | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run ``script`` (``["-m", "module", ...]`` or a file and its
+    arguments) on ``processes`` data-parallel processes: ``accelerate launch`` with one process per GPU,
+    or with gloo on CPUs when there is no GPU (``ACCELERATE_USE_CPU``; accelerate's ``--cpu`` alone
+    starts one process).
+
+    Example:
+        >>> command, env = launch_command(2, ["-m", "spa_gym.cli", "run"], port=29555)
+        >>> command[3:8]
+        ['--multi_gpu', '--num_processes', '2', '--num_machines', '1']
+    """
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    if port is not None:
+        command += ["--main_process_port", str(port)]
+    env = dict(os.environ)
+    if not torch.cuda.is_available():
+        env["ACCELERATE_USE_CPU"] = "true"
+    return command + list(script), env
 
 
 def local_share(accelerator: Accelerator, batch: Sequence[T]) -> tuple[list[T], bool]:
