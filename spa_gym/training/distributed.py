@@ -59,8 +59,9 @@ def check_launch(joined: int) -> None:
 def process_state() -> PartialState:
     """accelerate's view of this run's processes: one, or those ``accelerate launch`` started."""
     from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
 
-    state = PartialState()
+    state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))  # as Accelerator() reads it
     check_launch(state.num_processes)
     return state
 
