@@ -17,6 +17,7 @@ PPO epoch, per episode).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ from spa_gym.agents.rollout import evaluate, play_episodes
 from spa_gym.credit import CreditMethod, get_credit_method
 from spa_gym.envs import ENV_SPECS
 from spa_gym.pipeline import PRESETS
-from spa_gym.progress import ProgressEstimator, SPAReward
+from spa_gym.progress import ProgressEstimator
 from spa_gym.training.activations import checkpoint_activations
 from spa_gym.training.models import lora_config
 
@@ -47,7 +48,7 @@ def llm_credit(method: str, estimator_dir: str | None) -> CreditMethod:
         if not estimator_dir:
             raise ValueError("the LLM view's spa run needs --llm-estimator (a run's estimator/best folder)")
         estimator = ProgressEstimator.from_pretrained(estimator_dir).eval()
-        return get_credit_method("spa", estimator=estimator, reward=SPAReward(PRESET.alpha, PRESET.beta))
+        return get_credit_method("spa", estimator=estimator, reward=PRESET.spa_reward)
     return get_credit_method(method)
 
 
@@ -97,15 +98,27 @@ def llm_run(method: str, seed: int, args: argparse.Namespace, out: Path) -> dict
     }
 
 
+def finished_run(method: str, seed: int, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """:func:`llm_run`'s result, kept as ``<method>-<seed>.json`` in ``out`` as soon as it is done; a
+    rerun (after a crash) takes the runs already finished from there."""
+    path = out / f"{method}-{seed}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    result = llm_run(method, seed, args, out)
+    path.write_text(json.dumps(result, indent=2))
+    return result
+
+
 def llm_view(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    """Every LLM method over the seeds, summarised."""
+    """Every LLM method over the seeds, summarised (each run's result saved as it finishes)."""
     entry: dict[str, Any] = {
         "env": args.llm_env, "model": args.llm_model, "budget": args.llm_budget, "batch": args.llm_batch,
         "group": args.llm_group, "lora": args.llm_lora, "eval_tasks": args.llm_eval,
         "eval_split": ENV_SPECS[args.llm_env].eval_split, "methods": {},
     }
+    out.mkdir(parents=True, exist_ok=True)
     for method in args.llm_methods:
-        runs = [llm_run(method, seed, args, out) for seed in args.seeds]
+        runs = [finished_run(method, seed, args, out) for seed in args.seeds]
         entry["methods"][method] = {
             "success_per_seed": [run["success"] for run in runs],
             "wins_per_seed": [run["wins"] for run in runs],

@@ -4,6 +4,7 @@ accounting (mc-prm's extra env steps count) and its credit-quality figures."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 
 import gymnasium as gym
@@ -96,6 +97,7 @@ def test_webshop_variant_offers_the_instruction_as_its_search(arena) -> None:
 def test_llm_view_trains_each_method_to_its_env_step_budget(arena, tmp_path) -> None:
     import credit_arena_llm
 
+    from spa_gym.progress import ProgressEstimator
     from spa_gym.training import tiny_model_path
 
     args = arena.parse_args(["--seeds", "0", "--llm-model", str(tiny_model_path()), "--llm-env", "SPA-ALFWorld-v0",
@@ -110,5 +112,11 @@ def test_llm_view_trains_each_method_to_its_env_step_budget(arena, tmp_path) -> 
         assert run["iterations"] == len(run["seconds_per_iteration"]) == len(run["train_success_per_iteration"])
         assert run["episodes"] == 2 and run["scoring_passes_per_iteration"] == 4 * (2 + 1)
     assert (tmp_path / "gigpo-0" / "ppo_history.json").is_file()
+    saved = json.loads((tmp_path / "gigpo-0.json").read_text())
+    assert saved == view["methods"]["gigpo"]["runs"][0]  # kept as it finished: a rerun takes it from there
+    assert credit_arena_llm.llm_view(args, tmp_path)["methods"]["gigpo"]["runs"][0] == saved
     with pytest.raises(ValueError, match="needs --llm-estimator"):
         credit_arena_llm.llm_credit("spa", None)
+    ProgressEstimator.from_backbone(tiny_model_path()).save_pretrained(tmp_path / "estimator")
+    spa = credit_arena_llm.llm_credit("spa", str(tmp_path / "estimator"))
+    assert spa.describe() == {"name": "spa", **credit_arena_llm.PRESET.spa_reward.as_dict()}
