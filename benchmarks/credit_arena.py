@@ -199,14 +199,10 @@ def build_model(method: str, suite: Suite, seed: int, args: argparse.Namespace,
                            task_seed=seed, mc_rollouts=args.mc_rollouts, **ppo)
 
 
-def extra_env_steps(model: MaskablePPO) -> int:
+def recorded(model: MaskablePPO, count: str) -> int:
+    """A count of the model's EpisodeRecorder (``extra_env_steps``, ``extra_policy_calls``); 0 without one."""
     recorder = getattr(model.rollout_buffer, "recorder", None)
-    return int(recorder.extra_env_steps) if recorder is not None else 0
-
-
-def extra_policy_calls(model: MaskablePPO) -> int:
-    recorder = getattr(model.rollout_buffer, "recorder", None)
-    return int(recorder.extra_policy_calls) if recorder is not None else 0
+    return int(getattr(recorder, count)) if recorder is not None else 0
 
 
 def train_run(method: str, suite: Suite, seed: int, args: argparse.Namespace,
@@ -220,12 +216,12 @@ def train_run(method: str, suite: Suite, seed: int, args: argparse.Namespace,
     iteration_seconds: list[float] = []
     mc_calls: list[int] = []
     while used < args.budget:
-        calls = extra_policy_calls(model)
+        calls = recorded(model, "extra_policy_calls")
         start = time.perf_counter()
         model.learn(chunk, reset_num_timesteps=False)
         iteration_seconds.append(time.perf_counter() - start)
-        mc_calls.append(extra_policy_calls(model) - calls)
-        used = model.num_timesteps + extra_env_steps(model)
+        mc_calls.append(recorded(model, "extra_policy_calls") - calls)
+        used = model.num_timesteps + recorded(model, "extra_env_steps")
         if used >= next_eval or used >= args.budget:
             curve.append({"steps": used, "success": success_rate(model, make_eval, args.curve_episodes)})
             while next_eval <= used:
@@ -238,7 +234,7 @@ def train_run(method: str, suite: Suite, seed: int, args: argparse.Namespace,
         "success": final,
         "curve": curve,
         "policy_steps": int(model.num_timesteps),
-        "extra_env_steps": extra_env_steps(model),
+        "extra_env_steps": recorded(model, "extra_env_steps"),
         "finished_episodes": recorder.finished_episodes if recorder is not None else None,
         "iterations": len(iteration_seconds),
         "train_seconds": round(sum(iteration_seconds), 2),

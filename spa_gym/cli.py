@@ -265,7 +265,9 @@ def _run_command(args: argparse.Namespace) -> int:
     config = RunConfig(args.env_id, args.preset, args.model, args.seed, args.eval_split, args.recipe,
                        args.alpha, args.beta)
     results = run_pipeline(args.out, config)
-    if int(os.environ.get("RANK", "0")) != 0:  # the main process reports
+    from .training.distributed import process_state
+
+    if not process_state().is_main_process:  # the main process reports
         return 0
     print(results.read_text())
     print(f"results: {results}; learning curve: {results.parent / 'learning_curve.png'}")
